@@ -1,0 +1,3 @@
+from rtk_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""The RealtimeKit API surface as data: one module per documented group, one ``Endpoint`` per tool."""
+
+from __future__ import annotations
+
+from rtk_mcp.catalog import (
+    active_session,
+    analytics,
+    apps,
+    livestreams,
+    meetings,
+    presets,
+    recordings,
+    sessions,
+    webhooks,
+)
+from rtk_mcp.catalog.endpoint import PATH_PREFIX, Endpoint, input_schema
+
+__all__ = ["ENDPOINTS", "BY_NAME", "GROUPS", "Endpoint", "input_schema", "PATH_PREFIX"]
+
+_MODULES = (apps, meetings, presets, sessions, recordings, webhooks, active_session, livestreams, analytics)
+
+#: Every tool, in the order the reference documents them.
+ENDPOINTS: tuple[Endpoint, ...] = tuple(ep for module in _MODULES for ep in module.ENDPOINTS)
+BY_NAME: dict[str, Endpoint] = {ep.name: ep for ep in ENDPOINTS}
+#: The documented groups, usable as toolsets.
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(ep.group for ep in ENDPOINTS))

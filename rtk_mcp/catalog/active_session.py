@@ -1,0 +1,51 @@
+"""The live session of a meeting: who is in it, kicking people out, polls."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from rtk_mcp.catalog.common import AppParams, PathId
+from rtk_mcp.catalog.endpoint import Endpoint
+
+GROUP = "active_session"
+
+
+class ActiveSessionParams(AppParams):
+    """Get the meeting's live session: status, live participant count, minutes used. Errors if nobody is in the meeting."""
+
+    meeting_id: PathId = Field(description="From list_meetings")
+
+
+class KickParticipants(ActiveSessionParams):
+    """Remove specific participants from a meeting's live session. Pass [] for the id list you don't use."""
+
+    participant_ids: list[str] = Field(description="Participant IDs (list_meeting_participants)")
+    custom_participant_ids: list[str] = Field(description="custom_participant_id values")
+
+
+class KickAllParticipants(ActiveSessionParams):
+    """Remove everyone from a meeting's live session, ending it."""
+
+
+class CreatePoll(ActiveSessionParams):
+    """Start a poll in a meeting's live session."""
+
+    question: str = Field(description="Poll question")
+    options: list[str] = Field(description="Answer choices")
+    anonymous: bool | None = Field(default=None, description="Hide who voted")
+    hide_votes: bool | None = Field(default=None, description="Hide results until one votes")
+
+
+def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:
+    return Endpoint(name, method, path, params, group=GROUP, title=title, **kw)
+
+
+_S = "/{app_id}/meetings/{meeting_id}/active-session"
+
+ENDPOINTS = [
+    _ep("get_active_session", "GET", _S, ActiveSessionParams, "Get active session"),
+    _ep("kick_participants", "POST", _S + "/kick", KickParticipants, "Kick participants", destructive=True),
+    _ep("kick_all_participants", "POST", _S + "/kick-all", KickAllParticipants, "Kick all participants",
+        destructive=True),
+    _ep("create_poll", "POST", _S + "/poll", CreatePoll, "Create poll"),
+]

@@ -1,0 +1,28 @@
+"""Analytics: day-wise usage of an app."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field
+
+from rtk_mcp.catalog.common import AppParams
+from rtk_mcp.catalog.endpoint import Endpoint
+
+GROUP = "analytics"
+
+
+class GetDaywiseAnalytics(AppParams):
+    """Fetch day-wise session and recording analytics data for an App (also documented under Livestreams)."""
+
+    start_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
+    end_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
+
+
+ENDPOINTS = [
+    # One tool for the operation the reference documents under both Analytics and Livestreams.
+    Endpoint(
+        "get_daywise_analytics", "GET", "/{app_id}/analytics/daywise", GetDaywiseAnalytics,
+        group=GROUP, title="Get day-wise analytics", alias_of="livestreams",
+    ),
+]

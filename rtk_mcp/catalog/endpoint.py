@@ -1,0 +1,108 @@
+"""One row of the API surface, and the JSON Schema an agent sees for it.
+
+An ``Endpoint`` is data: a tool name, an HTTP method, a path template and a pydantic model of
+every parameter. Everything else — the tool's input schema, description, annotations, which
+fields go into the path, the query string or the body — is derived from the row, so the 53
+tools share one code path (see ``rtk_mcp.server``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["Endpoint", "input_schema", "PATH_PREFIX"]
+
+#: Every RealtimeKit path starts here; ``account_id`` always comes from the environment.
+PATH_PREFIX = "/accounts/{account_id}/realtime/kit"
+
+_PLACEHOLDER = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One documented operation, exposed as one MCP tool.
+
+    ``path`` is relative to :data:`PATH_PREFIX` and names its placeholders after the model's
+    fields (``{meeting_id}``). Fields that are not path placeholders go into the query string for
+    GET/DELETE and into the JSON body otherwise. The tool description is the model's docstring.
+    """
+
+    name: str
+    method: str
+    path: str
+    params: type[BaseModel]
+    group: str
+    title: str
+    destructive: bool = False
+    #: ``None`` derives it from the method: GET, PUT and DELETE are idempotent, POST and PATCH are not.
+    idempotent: bool | None = None
+    #: Where the reference documents the same operation under another group, say so here.
+    alias_of: str | None = None
+    path_fields: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path_fields", tuple(_PLACEHOLDER.findall(self.path)))
+        if self.idempotent is None:
+            object.__setattr__(self, "idempotent", self.method in {"GET", "PUT", "DELETE"})
+
+    @property
+    def read_only(self) -> bool:
+        return self.method == "GET"
+
+    @property
+    def in_query(self) -> bool:
+        """Whether non-path parameters travel in the query string (else in the JSON body)."""
+        return self.method in {"GET", "DELETE"}
+
+    @property
+    def description(self) -> str:
+        return " ".join((self.params.__doc__ or "").split())
+
+    @property
+    def full_path(self) -> str:
+        return PATH_PREFIX + self.path
+
+
+def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema, flattened for MCP clients.
+
+    Every ``$ref`` is inlined (several clients reject ``$defs``), pydantic's ``title``s and
+    ``default: null`` are dropped (they cost tokens and say nothing), and ``Optional[X]`` is shown
+    as ``X`` (omitting a field is how an agent says "not set").
+    """
+    raw = model.model_json_schema()
+    defs = raw.pop("$defs", {})
+    raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
+    return _clean(raw, defs)
+
+
+def _clean(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_clean(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = defs[node["$ref"].rsplit("/", 1)[-1]]
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _clean(merged, defs)
+    variants = node.get("anyOf")
+    if variants is not None:
+        not_null = [v for v in variants if v != {"type": "null"}]
+        if len(not_null) == 1:
+            rest = {k: v for k, v in node.items() if k != "anyOf"}
+            return _clean({**not_null[0], **rest}, defs)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key == "default" and value is None:
+            continue
+        if key == "properties":
+            out[key] = {name: _clean(sub, defs) for name, sub in value.items()}
+        else:
+            out[key] = _clean(value, defs)
+    return out

@@ -1,0 +1,124 @@
+"""Livestreams: RTMP livestreams, either of a meeting or independent (fed by your own encoder)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.endpoint import Endpoint
+
+GROUP = "livestreams"
+
+
+class CreateLivestream(AppParams):
+    """Create an independent livestream (no meeting); returns RTMP ingest_server, stream_key, playback_url."""
+
+    name: str | None = Field(default=None, description="Livestream name")
+
+
+class ListLivestreams(AppParams):
+    """List livestreams. Supplies livestream_id."""
+
+    start_time: ISOTime | None = None
+    end_time: ISOTime | None = None
+    status: Literal["LIVE", "IDLE", "ERRORED", "INVOKED"] | None = Field(default=None, description="Livestream state")
+    exclude_meetings: bool | None = Field(default=None, description="Skip meeting livestreams")
+    sort_order: Literal["ASC", "DSC"] | None = Field(default=None, description="Sort direction")  # "DSC", not "DESC": as documented for this endpoint
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+class _MeetingParams(AppParams):
+    meeting_id: PathId = Field(description="From list_meetings")
+
+
+class StopMeetingLivestream(_MeetingParams):
+    """Stop the meeting's active livestream."""
+
+
+class VideoConfig(Params):
+    # The reference states no limits for livestream video; pixel sizes must at least be positive.
+    width: int | None = Field(default=None, ge=1, description="Pixels")
+    height: int | None = Field(default=None, ge=1, description="Pixels")
+
+
+class StartMeetingLivestream(_MeetingParams):
+    """Start livestreaming a meeting; returns playback_url."""
+
+    name: str | None = Field(default=None, description="Livestream name")
+    video_config: VideoConfig | None = Field(default=None, description="Resolution")
+
+
+class GetLivestreamAnalytics(AppParams):
+    """Get livestream totals (count, ingest and viewer seconds) for a time range."""
+
+    start_time: ISOTime | None = None
+    end_time: ISOTime | None = None
+
+
+class GetMeetingActiveLivestream(_MeetingParams):
+    """Get the meeting's currently active livestream."""
+
+
+class GetLivestreamSession(AppParams):
+    """Get a livestream session (one broadcast run): times, ingest/viewer seconds."""
+
+    # The documented placeholder is spelled {livestream-session-id}; the URL is the same.
+    livestream_session_id: PathId = Field(description="From get_livestream")
+
+
+class _LivestreamParams(AppParams):
+    livestream_id: PathId = Field(description="From list_livestreams")
+
+
+class GetActiveLivestreamSession(_LivestreamParams):
+    """Get a livestream and its currently active session."""
+
+
+class GetLivestream(_LivestreamParams):
+    """Get a livestream and its sessions. Supplies livestream_session_id."""
+
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+_M = "/{app_id}/meetings/{meeting_id}"
+ENDPOINTS = [
+    Endpoint(
+        "create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream,
+        group=GROUP, title="Create independent livestream",
+    ),
+    Endpoint(
+        "list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, group=GROUP, title="List livestreams"
+    ),
+    Endpoint(
+        "stop_meeting_livestream", "POST", _M + "/active-livestream/stop", StopMeetingLivestream,
+        group=GROUP, title="Stop meeting livestream", destructive=True,
+    ),
+    Endpoint(
+        "start_meeting_livestream", "POST", _M + "/livestreams", StartMeetingLivestream,
+        group=GROUP, title="Start meeting livestream",
+    ),
+    Endpoint(
+        "get_livestream_analytics", "GET", "/{app_id}/analytics/livestreams/overall", GetLivestreamAnalytics,
+        group=GROUP, title="Get livestream analytics",
+    ),
+    Endpoint(
+        "get_meeting_active_livestream", "GET", _M + "/active-livestream", GetMeetingActiveLivestream,
+        group=GROUP, title="Get meeting's active livestream",
+    ),
+    Endpoint(
+        "get_livestream_session", "GET", "/{app_id}/livestreams/sessions/{livestream_session_id}",
+        GetLivestreamSession, group=GROUP, title="Get livestream session",
+    ),
+    Endpoint(
+        "get_active_livestream_session", "GET", "/{app_id}/livestreams/{livestream_id}/active-livestream-session",
+        GetActiveLivestreamSession, group=GROUP, title="Get active livestream session",
+    ),
+    Endpoint(
+        "get_livestream", "GET", "/{app_id}/livestreams/{livestream_id}", GetLivestream,
+        group=GROUP, title="Get livestream",
+    ),
+]

@@ -1,0 +1,134 @@
+"""Meetings and their participants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, PathId, PerPage
+from rtk_mcp.catalog.endpoint import Endpoint
+from rtk_mcp.catalog.media import AIConfig, RecordingConfig
+
+GROUP = "meetings"
+
+MeetingId = Annotated[PathId, Field(description="From list_meetings")]
+ParticipantId = Annotated[PathId, Field(description="From list_meeting_participants")]
+
+
+class ListMeetings(AppParams):
+    """List an app's meetings, optionally filtered by time range or search text. Source of meeting_id."""
+
+    search: str | None = Field(default=None, description="Meeting ID or title")
+    start_time: ISOTime | None = None
+    end_time: ISOTime | None = None
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+class _MeetingBody(AppParams):
+    # Fields shared by create, update and replace (no docstring: it would become a description).
+    title: str | None = Field(default=None, description="Meeting title")
+    record_on_start: bool | None = Field(default=None, description="Record when someone joins")
+    live_stream_on_start: bool | None = Field(default=None, description="Livestream when it starts")
+    persist_chat: bool | None = Field(default=None, description="Keep chat for a week")
+    session_keep_alive_time_in_secs: int | None = Field(
+        default=None, ge=60, le=600, description="Alive after last participant leaves"
+    )
+    summarize_on_end: bool | None = Field(default=None, description="AI summary; needs transcription")
+    ai_config: AIConfig | None = Field(default=None, description="Transcription and summary")
+
+
+class CreateMeeting(_MeetingBody):
+    """Create a meeting in an app. Then add_participant to get join tokens."""
+
+    recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
+
+
+class GetMeeting(AppParams):
+    """Get one meeting's settings."""
+
+    meeting_id: MeetingId
+    name: str | None = Field(default=None, description="Undocumented; usually omit")
+
+
+class UpdateMeeting(_MeetingBody):
+    """Change some of a meeting's settings; omitted fields keep their values. Set status INACTIVE to block joining."""
+
+    meeting_id: MeetingId
+    status: Literal["ACTIVE", "INACTIVE"] | None = Field(default=None, description="INACTIVE blocks joining")
+
+
+class ReplaceMeeting(_MeetingBody):
+    """Replace all of a meeting's settings. Prefer update_meeting to change only some."""
+
+    meeting_id: MeetingId
+    recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
+
+
+class ListParticipants(AppParams):
+    """List participants added to a meeting (not who is live; see get_active_session). Source of participant_id."""
+
+    meeting_id: MeetingId
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+class AddParticipant(AppParams):
+    """Add a participant to a meeting; the response holds the auth token they join with."""
+
+    meeting_id: MeetingId
+    custom_participant_id: str = Field(description="Your unique ID, e.g. email or UUID")
+    preset_name: str = Field(description="Preset to apply (list_presets)")
+    name: str | None = Field(default=None, description="Display name")
+    picture: str | None = Field(default=None, description="Picture URL")
+
+
+class ParticipantPath(AppParams):
+    # Path-only params shared by get/delete/refresh-token.
+    meeting_id: MeetingId
+    participant_id: ParticipantId
+
+
+class GetParticipant(ParticipantPath):
+    """Get one participant of a meeting."""
+
+
+class UpdateParticipant(ParticipantPath):
+    """Edit a participant's name, picture or preset."""
+
+    name: str | None = Field(default=None, description="Display name")
+    picture: str | None = Field(default=None, description="Picture URL")
+    preset_name: str | None = Field(default=None, description="Preset to apply (list_presets)")
+
+
+class DeleteParticipant(ParticipantPath):
+    """Remove a participant from a meeting."""
+
+
+class RefreshParticipantToken(ParticipantPath):
+    """Issue a new auth token for a participant, e.g. when the one from add_participant expired."""
+
+
+def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:
+    return Endpoint(name, method, path, params, group=GROUP, title=title, **kw)
+
+
+_M = "/{app_id}/meetings"
+_P = _M + "/{meeting_id}/participants"
+
+ENDPOINTS = [
+    _ep("list_meetings", "GET", _M, ListMeetings, "List meetings"),
+    _ep("create_meeting", "POST", _M, CreateMeeting, "Create meeting"),
+    _ep("get_meeting", "GET", _M + "/{meeting_id}", GetMeeting, "Get meeting"),
+    _ep("update_meeting", "PATCH", _M + "/{meeting_id}", UpdateMeeting, "Update meeting"),
+    _ep("replace_meeting", "PUT", _M + "/{meeting_id}", ReplaceMeeting, "Replace meeting"),
+    _ep("list_meeting_participants", "GET", _P, ListParticipants, "List meeting participants"),
+    _ep("add_participant", "POST", _P, AddParticipant, "Add participant"),
+    _ep("get_participant", "GET", _P + "/{participant_id}", GetParticipant, "Get participant"),
+    _ep("update_participant", "PATCH", _P + "/{participant_id}", UpdateParticipant, "Edit participant"),
+    _ep("delete_participant", "DELETE", _P + "/{participant_id}", DeleteParticipant, "Delete participant",
+        destructive=True),
+    _ep("refresh_participant_token", "POST", _P + "/{participant_id}/token", RefreshParticipantToken,
+        "Refresh participant token"),
+]

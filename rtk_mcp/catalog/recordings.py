@@ -1,0 +1,108 @@
+"""Recordings: composite recordings of a meeting (or a URL) and per-track recordings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.endpoint import Endpoint
+from rtk_mcp.catalog.media import AudioConfig, BucketConfig, RtmpConfig, StorageConfig, VideoConfig
+
+GROUP = "recordings"
+
+RecordingId = Annotated[PathId, Field(description="From list_recordings or start_recording")]
+
+
+class ListRecordings(AppParams):
+    """List an app's recordings (with download URLs), optionally for one meeting or by status. Source of recording_id."""
+
+    meeting_id: str | None = Field(default=None, description="Only this meeting's recordings")
+    status: list[Literal["INVOKED", "RECORDING", "UPLOADING", "UPLOADED"]] | None = Field(
+        default=None, description="Any of these statuses"
+    )
+    expired: bool | None = Field(default=None, description="Filter by download-link expiry")
+    search: str | None = Field(default=None, description="Meeting ID or title")
+    start_time: ISOTime | None = None
+    end_time: ISOTime | None = None
+    sort_by: Literal["invokedTime"] | None = Field(default=None, description="Sort field")
+    sort_order: Literal["ASC", "DESC"] | None = Field(default=None, description="Sort direction")
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+class InteractiveConfig(Params):
+    type: Literal["ID3"] | None = Field(default=None, description="Timed metadata as ID3 tags")
+
+
+class StartRecording(AppParams):
+    """Start recording a live meeting (meeting_id from list_meetings) or a web page (url). Stop it with update_recording."""
+
+    meeting_id: str | None = Field(default=None, description="Meeting to record")
+    url: str | None = Field(default=None, description="Record this page instead")
+    allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
+    audio_config: AudioConfig | None = Field(default=None, description="Audio output")
+    video_config: VideoConfig | None = Field(default=None, description="Video output")
+    file_name_prefix: str | None = Field(default=None, description="Output file name prefix")
+    max_seconds: int | None = Field(default=None, ge=60, le=86400, description="Max length")
+    interactive_config: InteractiveConfig | None = Field(default=None, description="HLS timed metadata (.tar)")
+    rtmp_out_config: RtmpConfig | None = Field(default=None, description="Also stream to RTMP")
+    realtimekit_bucket_config: BucketConfig | None = Field(default=None, description="RealtimeKit storage on/off")
+    storage_config: StorageConfig | None = Field(default=None, description="Upload to your storage")
+
+
+class GetActiveRecording(AppParams):
+    """Get the recording currently running in a meeting, if any."""
+
+    meeting_id: PathId = Field(description="From list_meetings")
+
+
+class GetRecording(AppParams):
+    """Get one recording's status and download URLs."""
+
+    recording_id: RecordingId
+
+
+class UpdateRecording(AppParams):
+    """Pause, resume or stop a recording. Stopping ends it for good."""
+
+    recording_id: RecordingId
+    action: Literal["stop", "pause", "resume"] = Field(description="stop is final")
+
+
+class LayerOutput(Params):
+    type: Literal["REALTIMEKIT_BUCKET", "STORAGE_CONFIG"] | None = None
+    storage_config: StorageConfig | None = Field(default=None, description="For STORAGE_CONFIG")
+
+
+class Layer(Params):
+    file_name_prefix: str | None = None
+    outputs: list[LayerOutput] | None = None
+
+
+class StartTrackRecording(AppParams):
+    """Start a per-track recording of a meeting; layers map its audio/video tracks to output destinations."""
+
+    meeting_id: str = Field(description="Meeting to record (list_meetings)")
+    layers: dict[str, Layer] = Field(description="Keyed by layer name")
+    max_seconds: int | None = Field(default=None, description="Max length (beta)")
+
+
+def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:
+    return Endpoint(name, method, path, params, group=GROUP, title=title, **kw)
+
+
+_R = "/{app_id}/recordings"
+
+ENDPOINTS = [
+    _ep("list_recordings", "GET", _R, ListRecordings, "List recordings"),
+    _ep("start_recording", "POST", _R, StartRecording, "Start recording"),
+    _ep("get_active_recording", "GET", _R + "/active-recording/{meeting_id}", GetActiveRecording,
+        "Get active recording"),
+    _ep("get_recording", "GET", _R + "/{recording_id}", GetRecording, "Get recording"),
+    # PUT (idempotent), but "stop" ends the recording irreversibly.
+    _ep("update_recording", "PUT", _R + "/{recording_id}", UpdateRecording, "Pause/resume/stop recording",
+        destructive=True),
+    _ep("start_track_recording", "POST", _R + "/track", StartTrackRecording, "Start track recording"),
+]

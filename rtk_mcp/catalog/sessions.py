@@ -1,0 +1,125 @@
+"""Sessions: one run of a meeting, from first join to last leave, and its participants and artefacts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_serializer
+
+from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, PathId, PerPage
+from rtk_mcp.catalog.endpoint import Endpoint
+
+GROUP = "sessions"
+
+SortOrder = Literal["ASC", "DESC"]
+ReportFilter = Literal["device_info", "ip_information", "precall_network_information", "events", "quality_stats"]
+
+
+class _Filtered(AppParams):
+    filters: list[ReportFilter] | None = Field(default=None, min_length=1, description="Sections to include")
+
+    # The API wants one comma-separated string with no spaces, not repeated query keys.
+    @field_serializer("filters")
+    def _join(self, value: list[str] | None) -> str | None:
+        return ",".join(value) if value is not None else None
+
+
+class ListSessions(AppParams):
+    """List sessions (runs of meetings) of the app. Supplies session_id."""
+
+    associated_id: str | None = Field(default=None, description="Meeting ID")
+    start_time: ISOTime | None = None
+    end_time: ISOTime | None = None
+    participants: str | None = Field(default=None, description="Participant count range, e.g. 1:10")
+    search: str | None = Field(default=None, description="Meeting title/ID or session ID")
+    status: Literal["LIVE", "ENDED"] | None = Field(default=None, description="Session state")
+    sort_by: Literal["minutesConsumed", "createdAt"] | None = Field(default=None, description="Sort field")
+    sort_order: SortOrder | None = Field(default=None, description="Sort direction")
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+class _SessionParams(AppParams):
+    session_id: PathId = Field(description="From list_sessions")
+
+
+class GetSession(_SessionParams):
+    """Get a session's details: status, times, minutes, participant counts."""
+
+    include_breakout_rooms: bool | None = Field(default=None, description="List breakout rooms")
+
+
+class ListSessionParticipants(_SessionParams):
+    """List a session's participants. Supplies participant_id (= peer_id)."""
+
+    search: str | None = Field(default=None, description="Search string")
+    include_peer_events: bool | None = Field(default=None, description="Include peer events")
+    view: Literal["raw", "consolidated"] | None = Field(
+        default=None, description="Breakout durations: per room or summed"
+    )
+    sort_by: Literal["joinedAt", "duration"] | None = Field(default=None, description="Sort field")
+    sort_order: SortOrder | None = Field(default=None, description="Sort direction")
+    page_no: PageNo | None = None
+    per_page: PerPage | None = None
+
+
+class GetSessionParticipant(_SessionParams, _Filtered):
+    """Get a session participant, optionally with device, network and quality stats."""
+
+    participant_id: PathId = Field(description="From list_session_participants")
+    include_peer_events: bool | None = Field(default=None, description="Include peer events")
+
+
+class GetSessionChat(_SessionParams):
+    """Get a download URL for a session's chat (messages from meeting participants)."""
+
+
+class GetSessionTranscript(_SessionParams):
+    """Get a download URL for a session's transcript (meeting participants' speech)."""
+
+
+class GetSessionSummary(_SessionParams):
+    """Get a download URL for the summary of a session's participant transcript (see generate_session_summary)."""
+
+
+class GenerateSessionSummary(_SessionParams):
+    """Generate a summary of a session's transcript; then use get_session_summary."""
+
+
+class GetPeerReport(_Filtered):
+    """Get a participant's peer report (device, network, media quality); peer_id from list_session_participants."""
+
+    peer_id: PathId = Field(description="Participant ID")
+
+
+_S = "/{app_id}/sessions"
+ENDPOINTS = [
+    Endpoint("list_sessions", "GET", _S, ListSessions, group=GROUP, title="List sessions"),
+    Endpoint("get_session", "GET", _S + "/{session_id}", GetSession, group=GROUP, title="Get session"),
+    Endpoint(
+        "list_session_participants", "GET", _S + "/{session_id}/participants", ListSessionParticipants,
+        group=GROUP, title="List session participants",
+    ),
+    Endpoint(
+        "get_session_participant", "GET", _S + "/{session_id}/participants/{participant_id}",
+        GetSessionParticipant, group=GROUP, title="Get session participant",
+    ),
+    Endpoint(
+        "get_session_chat", "GET", _S + "/{session_id}/chat", GetSessionChat, group=GROUP, title="Get session chat"
+    ),
+    Endpoint(
+        "get_session_transcript", "GET", _S + "/{session_id}/transcript", GetSessionTranscript,
+        group=GROUP, title="Get session transcript",
+    ),
+    Endpoint(
+        "get_session_summary", "GET", _S + "/{session_id}/summary", GetSessionSummary,
+        group=GROUP, title="Get session summary",
+    ),
+    Endpoint(
+        "generate_session_summary", "POST", _S + "/{session_id}/summary", GenerateSessionSummary,
+        group=GROUP, title="Generate session summary",
+    ),
+    Endpoint(
+        "get_peer_report", "GET", _S + "/peer-report/{peer_id}", GetPeerReport, group=GROUP, title="Get peer report"
+    ),
+]

@@ -1,0 +1,85 @@
+"""Webhooks: HTTP callbacks that deliver an app's meeting, recording and livestream events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from rtk_mcp.catalog.common import AppParams, PathId
+from rtk_mcp.catalog.endpoint import Endpoint
+
+GROUP = "webhooks"
+
+WebhookEvent = Literal[
+    "meeting.started",
+    "meeting.ended",
+    "meeting.participantJoined",
+    "meeting.participantLeft",
+    "meeting.chatSynced",
+    "recording.statusUpdate",
+    "livestreaming.statusUpdate",
+    "meeting.transcript",
+    "meeting.summary",
+]
+
+WebhookId = Annotated[PathId, Field(description="webhook_id from list_webhooks")]
+
+
+class ListWebhooks(AppParams):
+    """List the app's webhooks (id, name, url, events, enabled)."""
+
+
+class CreateWebhook(AppParams):
+    """Register a webhook: RealtimeKit POSTs the chosen meeting events to `url`."""
+
+    events: list[WebhookEvent] = Field(description="Events to deliver")
+    name: str = Field(description="Webhook name")
+    url: str = Field(description="HTTPS endpoint receiving events")
+    enabled: bool | None = Field(default=None, description="Active on creation")
+
+
+class GetWebhook(AppParams):
+    """Fetch one webhook's details."""
+
+    webhook_id: WebhookId
+
+
+class ReplaceWebhook(CreateWebhook):
+    """Replace a webhook's events, name, url and enabled state entirely.
+
+    For a partial change use update_webhook.
+    """
+
+    webhook_id: WebhookId
+    enabled: bool | None = Field(default=None, description="Active or not")
+
+
+class UpdateWebhook(AppParams):
+    """Change only the given fields of a webhook (e.g. disable it, or edit its events)."""
+
+    webhook_id: WebhookId
+    enabled: bool | None = Field(default=None, description="Active or not")
+    events: list[WebhookEvent] | None = Field(default=None, description="Events to deliver")
+    name: str | None = Field(default=None, description="Webhook name")
+    url: str | None = Field(default=None, description="HTTPS endpoint receiving events")
+
+
+class DeleteWebhook(AppParams):
+    """Delete a webhook; its url stops receiving events."""
+
+    webhook_id: WebhookId
+
+
+_W = "/{app_id}/webhooks"
+ENDPOINTS = [
+    Endpoint("list_webhooks", "GET", _W, ListWebhooks, group=GROUP, title="List webhooks"),
+    Endpoint("create_webhook", "POST", _W, CreateWebhook, group=GROUP, title="Create webhook"),
+    Endpoint("get_webhook", "GET", _W + "/{webhook_id}", GetWebhook, group=GROUP, title="Get webhook"),
+    Endpoint("replace_webhook", "PUT", _W + "/{webhook_id}", ReplaceWebhook, group=GROUP, title="Replace webhook"),
+    Endpoint("update_webhook", "PATCH", _W + "/{webhook_id}", UpdateWebhook, group=GROUP, title="Edit webhook"),
+    Endpoint(
+        "delete_webhook", "DELETE", _W + "/{webhook_id}", DeleteWebhook,
+        group=GROUP, title="Delete webhook", destructive=True,
+    ),
+]

@@ -1,0 +1,61 @@
+"""Settings from the environment.
+
+The server must start (and list its tools) even when credentials are missing: an assistant shows a
+tool's error to its user, but a crash at startup shows nothing. So missing variables are recorded
+here and reported by every call, in one sentence naming all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["Settings", "DEFAULT_BASE_URL"]
+
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+
+_REQUIRED = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID")
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_token: str | None = field(default=None, repr=False)  # never in repr, logs or errors
+    account_id: str | None = None
+    default_app_id: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    #: Per-attempt HTTP timeout in seconds.
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            api_token=get("CLOUDFLARE_API_TOKEN"),
+            account_id=get("CLOUDFLARE_ACCOUNT_ID"),
+            default_app_id=get("RTK_APP_ID"),
+            base_url=(get("RTK_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            timeout=float(get("RTK_TIMEOUT") or 30.0),
+        )
+
+    @property
+    def missing(self) -> list[str]:
+        """The required environment variables that are not set."""
+        values = {"CLOUDFLARE_API_TOKEN": self.api_token, "CLOUDFLARE_ACCOUNT_ID": self.account_id}
+        return [name for name in _REQUIRED if not values[name]]
+
+    def missing_message(self) -> str | None:
+        if not self.missing:
+            return None
+        names = " and ".join(self.missing)
+        return (
+            f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} not set. "
+            "Set them in the MCP client's `env` for this server (a Cloudflare API token with the "
+            "Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), "
+            "then restart the server; or run `rtk-mcp --sandbox` to try every tool offline."
+        )

@@ -1,0 +1,91 @@
+"""Which tools a server exposes: toolsets, explicit names or globs, exclusions, and read-only mode.
+
+Every tool definition costs tokens in every conversation, and some clients cap how many tools they
+load, so users can expose only what they need. Read-only mode is applied last and wins over
+everything, so naming a write tool explicitly never brings it back.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+
+from rtk_mcp.catalog import ENDPOINTS, GROUPS, Endpoint
+
+__all__ = ["select", "DEFAULT_TOOLSET", "TOOLSETS", "SelectionError", "split_list"]
+
+#: Everyday meeting work: find the app, run meetings and participants, record, read what happened.
+DEFAULT_TOOLSET = (
+    "list_apps",
+    "list_meetings",
+    "create_meeting",
+    "get_meeting",
+    "update_meeting",
+    "list_meeting_participants",
+    "add_participant",
+    "delete_participant",
+    "refresh_participant_token",
+    "list_presets",
+    "get_active_session",
+    "start_recording",
+    "update_recording",
+    "list_sessions",
+    "get_session_transcript",
+    "get_session_summary",
+)
+
+#: Toolset names a user can pass: every documented group, plus ``default`` and ``all``.
+TOOLSETS = (*GROUPS, "default", "all")
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def split_list(value: str | Sequence[str] | None) -> list[str]:
+    """Accept ``a,b`` and repeated flags alike."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def select(
+    *,
+    toolsets: Iterable[str] = (),
+    tools: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    read_only: bool = False,
+    endpoints: Sequence[Endpoint] = ENDPOINTS,
+) -> list[Endpoint]:
+    """The endpoints to expose, in catalog order.
+
+    With neither toolsets nor tools, every tool is selected. ``tools`` (names or globs) add to the
+    toolsets; ``exclude`` (names or globs) removes; ``read_only`` keeps only read-only tools.
+    """
+    toolsets, tools, exclude = list(toolsets), list(tools), list(exclude)
+    names = [ep.name for ep in endpoints]
+    chosen: set[str] = set()
+    for toolset in toolsets:
+        if toolset == "all":
+            chosen.update(names)
+        elif toolset == "default":
+            chosen.update(DEFAULT_TOOLSET)
+        elif toolset in GROUPS:
+            chosen.update(ep.name for ep in endpoints if ep.group == toolset)
+        else:
+            raise SelectionError(f"unknown toolset {toolset!r}; choose from: {', '.join(TOOLSETS)}")
+    for pattern in tools:
+        chosen.update(_match(pattern, names))
+    if not toolsets and not tools:
+        chosen.update(names)
+    for pattern in exclude:
+        chosen.difference_update(_match(pattern, names))
+    return [ep for ep in endpoints if ep.name in chosen and (ep.read_only or not read_only)]
+
+
+def _match(pattern: str, names: list[str]) -> list[str]:
+    matched = fnmatch.filter(names, pattern)
+    if not matched:
+        raise SelectionError(f"no tool matches {pattern!r}; `rtk-mcp tools --toolsets all` lists them")
+    return matched

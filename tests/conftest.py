@@ -1,0 +1,79 @@
+"""Shared fixtures: a clean environment, and a fake RealtimeKit API at the transport seam."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+
+from rtk_mcp.config import Settings
+from rtk_mcp.server import build_server
+
+TOKEN = "test-token-c4n4ry-0123456789"
+ACCOUNT = "acc123"
+APP = "app-1"
+BASE = "https://api.test/client/v4"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's real credentials or selection settings."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("CLOUDFLARE_", "RTK_")):
+            monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class FakeAPI:
+    """Records every request; answers with ``responder(request)`` or a default success."""
+
+    responder: Callable[[httpx2.Request], httpx2.Response] | None = None
+    requests: list[httpx2.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        if self.responder is not None:
+            return self.responder(request)
+        return httpx2.Response(200, json={"success": True, "data": {"id": "x1", "note": None}})
+
+    @property
+    def transport(self) -> httpx2.MockTransport:
+        return httpx2.MockTransport(self.handle)
+
+    def last_body(self) -> Any:
+        content = self.requests[-1].content
+        return json.loads(content) if content else None
+
+
+@pytest.fixture
+def fake_api() -> FakeAPI:
+    return FakeAPI()
+
+
+def settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(api_token=TOKEN, account_id=ACCOUNT, default_app_id=APP, base_url=BASE)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def connect(fake_api: FakeAPI, **overrides: Any) -> AsyncIterator[Client]:
+    """An MCP client talking, in memory, to a server whose HTTP goes to ``fake_api``.
+
+    A context manager rather than a fixture: the MCP client's task group must be entered and
+    exited in the test's own task.
+    """
+    async with Client(build_server(settings(**overrides), transport=fake_api.transport)) as mcp_client:
+        yield mcp_client
+
+
+def text_of(result: Any) -> str:
+    return "".join(block.text for block in result.content if block.type == "text")

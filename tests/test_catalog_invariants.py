@@ -1,0 +1,126 @@
+"""Rules every tool must follow, checked over the whole catalogue as served over MCP."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from rtk_mcp.catalog import BY_NAME, ENDPOINTS, PATH_PREFIX
+from tests.conftest import FakeAPI, connect
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "endpoints.json"
+VERBS = ("list", "get", "create", "update", "replace", "delete", "add", "start", "stop", "kick", "refresh", "generate")
+NAME = re.compile(rf"^({'|'.join(VERBS)})_[a-z]+(_[a-z]+)*$")
+
+
+@pytest.fixture
+def tools() -> list[dict[str, Any]]:
+    """The definitions exactly as a client receives them over MCP."""
+
+    async def fetch() -> list[dict[str, Any]]:
+        async with connect(FakeAPI()) as client:
+            listed = await client.list_tools()
+        return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in listed.tools]
+
+    return anyio.run(fetch)
+
+
+def _walk(node: Any, path: str = "$"):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}[{index}]")
+
+
+def _normalise(path: str) -> str:
+    return re.sub(r"{[^}]+}", "{}", path)
+
+
+def test_every_documented_operation_has_exactly_one_tool() -> None:
+    documented = json.loads(REFERENCE.read_text())["endpoints"]
+    assert len(documented) == 54
+    ours = {(ep.method, _normalise(ep.full_path)) for ep in ENDPOINTS}
+    theirs = {(op["method"], _normalise(op["path"])) for op in documented}
+    assert ours == theirs
+    assert len(ENDPOINTS) == len(theirs) == 53
+
+
+def test_every_documented_parameter_is_a_tool_argument() -> None:
+    for op in json.loads(REFERENCE.read_text())["endpoints"]:
+        endpoint = next(ep for ep in ENDPOINTS if (ep.method, _normalise(ep.full_path)) == (op["method"], _normalise(op["path"])))
+        documented = set((op["params_schema"] or {}).get("properties", {})) | {p.replace("-", "_") for p in op["path_params"]}
+        documented.discard("account_id")
+        assert documented <= set(endpoint.params.model_fields), (endpoint.name, documented - set(endpoint.params.model_fields))
+
+
+def test_names_are_unique_snake_case_verb_noun_and_short(tools: list[dict[str, Any]]) -> None:
+    names = [tool["name"] for tool in tools]
+    assert len(names) == len(set(names)) == 53
+    for name in names:
+        assert NAME.match(name), name
+        assert len(name) <= 40, name
+
+
+def test_descriptions_are_present_and_concise(tools: list[dict[str, Any]]) -> None:
+    for tool in tools:
+        assert 20 <= len(tool["description"]) <= 400, tool["name"]
+
+
+def test_every_tool_has_all_annotations(tools: list[dict[str, Any]]) -> None:
+    for tool in tools:
+        annotations = tool["annotations"]
+        assert set(annotations) == {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+        assert annotations["title"]
+
+
+def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]]) -> None:
+    for tool in tools:
+        endpoint, hints = BY_NAME[tool["name"]], tool["annotations"]
+        assert hints["readOnlyHint"] is (endpoint.method == "GET"), tool["name"]
+        if endpoint.method == "GET":
+            assert hints["idempotentHint"] and not hints["destructiveHint"], tool["name"]
+        if tool["name"].startswith(("delete_", "kick_", "stop_")):
+            assert hints["destructiveHint"], tool["name"]
+        if tool["name"].startswith(("create_", "add_", "start_", "generate_")):
+            assert not hints["idempotentHint"], tool["name"]
+        if endpoint.method in {"PUT", "DELETE"}:
+            assert hints["idempotentHint"], tool["name"]
+
+
+def test_schemas_are_flat_strict_and_lean(tools: list[dict[str, Any]]) -> None:
+    for tool in tools:
+        schema = tool["inputSchema"]
+        assert schema["type"] == "object"
+        assert not {"anyOf", "oneOf", "allOf"} & set(schema), tool["name"]
+        assert "account_id" not in schema.get("properties", {})
+        for where, node in _walk(schema):
+            assert "$ref" not in node and "$defs" not in node, (tool["name"], where)
+            assert not isinstance(node.get("title"), str), (tool["name"], where)
+            if "properties" in node:  # a map (``additionalProperties: {schema}``) is the one exception
+                assert node.get("additionalProperties") is False, (tool["name"], where)
+
+
+def test_every_top_level_argument_is_described(tools: list[dict[str, Any]]) -> None:
+    for tool in tools:
+        for name, prop in tool["inputSchema"].get("properties", {}).items():
+            assert prop.get("description"), (tool["name"], name)
+
+
+def test_path_ids_are_required_and_app_id_is_optional(tools: list[dict[str, Any]]) -> None:
+    for tool in tools:
+        endpoint = BY_NAME[tool["name"]]
+        required = set(tool["inputSchema"].get("required", []))
+        for field in endpoint.path_fields:
+            if field == "app_id":
+                assert field not in required
+            else:
+                assert field in required, (tool["name"], field)
+        assert endpoint.full_path.startswith(PATH_PREFIX)

@@ -1,0 +1,496 @@
+"""The offline RealtimeKit emulator (rtk_mcp.sandbox) against the documented API.
+
+* ``test_every_documented_operation`` calls all 54 operations of the reference
+  ``endpoints.json`` and validates each response body against its ``response_schema``;
+  it fails if any operation is not exercised.
+* The other tests check that state really changes, errors are realistic and state persists.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import jsonschema
+import pytest
+
+from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, create_app
+
+REFERENCE = Path(os.environ.get("RTK_REFERENCE_DIR", "/work/shared/reference")) / "endpoints.json"
+BASE_URL = "http://sandbox/client/v4"
+ACCOUNT = "sandbox-account"
+APP = f"/accounts/{ACCOUNT}/realtime/kit/{SANDBOX_APP_ID}"
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if isinstance(value, str):
+        datetime.fromisoformat(value)
+    return True
+
+
+def load_operations() -> list[dict[str, Any]]:
+    if not REFERENCE.exists():
+        pytest.skip(f"reference endpoints.json not found at {REFERENCE}")
+    return json.loads(REFERENCE.read_text())["endpoints"]
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=create_app()), base_url=BASE_URL) as c:
+        yield c
+
+
+def new_client(app: Any) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE_URL)
+
+
+class Recorder:
+    """Calls documented operations by (method, path template) and validates each response."""
+
+    def __init__(self, client: httpx2.AsyncClient, operations: list[dict[str, Any]]) -> None:
+        self.client = client
+        self.operations = operations
+        self.covered: set[int] = set()
+
+    async def call(
+        self,
+        method: str,
+        template: str,
+        *,
+        json_body: Any = None,
+        query: dict[str, Any] | None = None,
+        **path_params: str,
+    ) -> dict[str, Any]:
+        matching = [i for i, op in enumerate(self.operations) if op["method"] == method and op["path"] == template]
+        assert matching, f"{method} {template} is not a documented operation"
+        values = {"account_id": ACCOUNT, "app_id": SANDBOX_APP_ID, **path_params}
+        path = re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1).replace("-", "_")], template)
+        response = await self.client.request(method, path, json=json_body, params=query)
+        assert response.is_success, f"{method} {path} -> {response.status_code} {response.text}"
+        body = response.json()
+        for i in matching:
+            schema = self.operations[i]["response_schema"]
+            if schema is None:  # documented as void: just the envelope
+                assert body.get("success") is True
+            else:
+                validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+                validator_cls(schema, format_checker=FORMATS).validate(body)
+            self.covered.add(i)
+        return body
+
+
+async def test_every_documented_operation(client: httpx2.AsyncClient) -> None:
+    ops = load_operations()
+    assert len(ops) == 54
+    rec = Recorder(client, ops)
+    call = rec.call
+    K = "/accounts/{account_id}/realtime/kit"
+    A = K + "/{app_id}"
+    M = A + "/meetings/{meeting_id}"
+
+    # apps
+    apps = await call("GET", K + "/apps")
+    assert [a["name"] for a in apps["data"]] == ["Sandbox App"]
+    created_app = await call("POST", K + "/apps", json_body={"name": "Second App"})
+    assert UUID_RE.match(created_app["data"]["app"]["id"])
+
+    # meetings
+    await call("GET", A + "/meetings", query={"page_no": 1, "per_page": 2, "search": "sync"})
+    meeting_body = {
+        "title": "Schema walk",
+        "record_on_start": False,
+        "session_keep_alive_time_in_secs": 120,
+        "ai_config": {"transcription": {"language": "en-IN"}, "summarization": {"word_limit": 200}},
+        "recording_config": {
+            "file_name_prefix": "walk",
+            "max_seconds": 3600,
+            "video_config": {"codec": "H264", "width": 1280, "height": 720},
+            "storage_config": {"type": "aws", "bucket": "b", "region": "us-east-1", "access_key": "AK", "secret": "S"},
+        },
+    }
+    m = (await call("POST", A + "/meetings", json_body=meeting_body))["data"]
+    assert "secret" not in m["recording_config"]["storage_config"]
+    mid = m["id"]
+    await call("GET", M, meeting_id=mid)
+    await call("PATCH", M, meeting_id=mid, json_body={"title": "Schema walk (patched)", "status": "ACTIVE"})
+    await call("PUT", M, meeting_id=mid, json_body={"title": "Schema walk (replaced)", "persist_chat": True})
+
+    # meeting participants
+    await call("GET", M + "/participants", meeting_id=SEED.meeting_team_sync, query={"per_page": 2})
+    part_body = {"custom_participant_id": "walker", "preset_name": "group_call_participant", "name": "Walker"}
+    p = (await call("POST", M + "/participants", meeting_id=mid, json_body=part_body))["data"]
+    P = M + "/participants/{participant_id}"
+    await call("GET", P, meeting_id=mid, participant_id=p["id"])
+    await call("PATCH", P, meeting_id=mid, participant_id=p["id"], json_body={"name": "Walker 2", "preset_name": "group_call_host"})
+    await call("POST", P + "/token", meeting_id=mid, participant_id=p["id"])
+    await call("DELETE", P, meeting_id=mid, participant_id=p["id"])
+
+    # presets: create from a valid body built out of an existing preset
+    await call("GET", A + "/presets")
+    seeded = (await call("GET", A + "/presets/{preset_id}", preset_id=SEED.preset_viewer))["data"]
+    preset_body = {k: seeded[k] for k in ("config", "ui", "permissions")} | {"name": "schema_walk_preset"}
+    new_preset = (await call("POST", A + "/presets", json_body=preset_body))["data"]
+    await call("PATCH", A + "/presets/{preset_id}", preset_id=new_preset["id"], json_body={"config": {"max_screenshare_count": 2}})
+    await call("DELETE", A + "/presets/{preset_id}", preset_id=new_preset["id"])
+
+    # sessions
+    S = A + "/sessions/{session_id}"
+    await call("GET", A + "/sessions", query={"status": "ENDED", "sort_by": "minutesConsumed", "sort_order": "DESC"})
+    await call("GET", S, session_id=SEED.session_ended, query={"include_breakout_rooms": "true"})
+    await call("GET", S + "/participants", session_id=SEED.session_ended, query={"sort_by": "duration", "view": "raw"})
+    await call(
+        "GET", S + "/participants/{participant_id}", session_id=SEED.session_ended, participant_id=SEED.peer_id,
+        query={"include_peer_events": "true"},
+    )
+    await call("GET", S + "/chat", session_id=SEED.session_ended)
+    await call("GET", S + "/transcript", session_id=SEED.session_ended)
+    await call("GET", S + "/summary", session_id=SEED.session_ended)
+    await call("POST", S + "/summary", session_id=SEED.session_no_summary)
+    await call("GET", A + "/sessions/peer-report/{peer_id}", peer_id=SEED.peer_id)
+
+    # recordings
+    R = A + "/recordings"
+    await call("GET", R, query={"status": "UPLOADED", "meeting_id": SEED.meeting_team_sync})
+    started = (await call("POST", R, json_body={"meeting_id": SEED.meeting_live, "file_name_prefix": "walk"}))["data"]
+    await call("GET", R + "/active-recording/{meeting_id}", meeting_id=SEED.meeting_live)
+    await call("GET", R + "/{recording_id}", recording_id=SEED.recording_id)
+    await call("PUT", R + "/{recording_id}", recording_id=started["id"], json_body={"action": "pause"})
+    track = {"meeting_id": SEED.meeting_live, "layers": {"default": {"file_name_prefix": "t", "outputs": [{"type": "REALTIMEKIT_BUCKET"}]}}}
+    await call("POST", R + "/track", json_body=track)
+
+    # webhooks
+    W = A + "/webhooks/{webhook_id}"
+    await call("GET", A + "/webhooks")
+    hook_body = {"name": "walk", "url": "https://example.com/hook", "events": ["meeting.started"]}
+    hook = (await call("POST", A + "/webhooks", json_body=hook_body))["data"]
+    await call("GET", W, webhook_id=hook["id"])
+    await call("PUT", W, webhook_id=hook["id"], json_body={**hook_body, "events": ["meeting.ended"], "enabled": False})
+    await call("PATCH", W, webhook_id=hook["id"], json_body={"enabled": True})
+    await call("DELETE", W, webhook_id=hook["id"])
+
+    # active session
+    await call("GET", M + "/active-session", meeting_id=SEED.meeting_live)
+    poll = {"question": "Ship it?", "options": ["yes", "no"], "anonymous": True}
+    await call("POST", M + "/active-session/poll", meeting_id=SEED.meeting_live, json_body=poll)
+    kick = {"participant_ids": [SEED.participant_live_guest], "custom_participant_ids": []}
+    await call("POST", M + "/active-session/kick", meeting_id=SEED.meeting_live, json_body=kick)
+    await call("POST", M + "/active-session/kick-all", meeting_id=SEED.meeting_live)
+
+    # livestreams and analytics
+    L = A + "/livestreams"
+    await call("POST", L, json_body={"name": "Walk stream"})
+    await call("GET", L, query={"exclude_meetings": "false", "sort_order": "ASC"})
+    live = (await call("POST", M + "/livestreams", meeting_id=SEED.meeting_live, json_body={"name": "Standup live"}))["data"]
+    await call("GET", M + "/active-livestream", meeting_id=SEED.meeting_live)
+    await call("GET", L + "/{livestream_id}/active-livestream-session", livestream_id=live["id"])
+    await call("GET", L + "/{livestream_id}", livestream_id=SEED.livestream_id, query={"page_no": 1, "per_page": 5})
+    await call("GET", L + "/sessions/{livestream-session-id}", livestream_session_id=SEED.livestream_session_id)
+    await call("POST", M + "/active-livestream/stop", meeting_id=SEED.meeting_live)
+    await call("GET", A + "/analytics/livestreams/overall")
+    await call("GET", A + "/analytics/daywise", query={"start_date": "2026-11-01", "end_date": "2026-11-30"})
+
+    missing = sorted(set(range(len(ops))) - rec.covered)
+    assert not missing, "not exercised: " + ", ".join(f"{ops[i]['method']} {ops[i]['path']}" for i in missing)
+
+
+# --------------------------------------------------------------------------- state changes
+
+
+async def test_meeting_lifecycle(client: httpx2.AsyncClient) -> None:
+    r = await client.post(f"{APP}/meetings", json={"title": "Quarterly Planning", "persist_chat": True})
+    assert r.status_code == 201
+    m = r.json()["data"]
+    assert UUID_RE.match(m["id"]) and TS_RE.match(m["created_at"]) and m["status"] == "ACTIVE"
+
+    got = (await client.get(f"{APP}/meetings/{m['id']}")).json()["data"]
+    assert got == m
+
+    listed = (await client.get(f"{APP}/meetings", params={"search": "quarterly"})).json()
+    assert [x["id"] for x in listed["data"]] == [m["id"]]
+    assert listed["paging"] == {"total_count": 1, "start_offset": 0, "end_offset": 0}
+
+    patched = (await client.patch(f"{APP}/meetings/{m['id']}", json={"record_on_start": True})).json()["data"]
+    assert patched["record_on_start"] is True
+    assert patched["title"] == "Quarterly Planning" and patched["persist_chat"] is True  # untouched
+
+    replaced = (await client.put(f"{APP}/meetings/{m['id']}", json={"title": "Q3 Planning"})).json()["data"]
+    assert replaced["title"] == "Q3 Planning"
+    assert replaced["persist_chat"] is False and replaced["record_on_start"] is False  # reset by PUT
+    assert replaced["id"] == m["id"] and replaced["created_at"] == m["created_at"]
+
+
+async def test_meeting_list_paging_and_time_filters(client: httpx2.AsyncClient) -> None:
+    all_ = (await client.get(f"{APP}/meetings")).json()
+    total = all_["paging"]["total_count"]
+    assert total == 4
+    page2 = (await client.get(f"{APP}/meetings", params={"page_no": 2, "per_page": 3})).json()
+    assert page2["paging"] == {"total_count": total, "start_offset": 3, "end_offset": 3}
+    assert [x["id"] for x in page2["data"]] == [all_["data"][3]["id"]]
+    window = {"start_time": "2026-11-01T00:00:00Z", "end_time": "2026-11-06T00:00:00.000Z"}
+    in_window = (await client.get(f"{APP}/meetings", params=window)).json()["data"]
+    assert {x["id"] for x in in_window} == {SEED.meeting_team_sync, SEED.meeting_webinar}
+    by_id = (await client.get(f"{APP}/meetings", params={"search": SEED.meeting_live})).json()["data"]
+    assert [x["title"] for x in by_id] == ["Customer Support Standup"]
+
+
+async def test_participant_token_refresh_and_delete(client: httpx2.AsyncClient) -> None:
+    base = f"{APP}/meetings/{SEED.meeting_team_sync}/participants"
+    r = await client.post(base, json={"custom_participant_id": "dan", "preset_name": "group_call_participant", "name": "Dan"})
+    assert r.status_code == 201
+    p = r.json()["data"]
+    assert p["token"].count(".") == 2
+    refreshed = (await client.post(f"{base}/{p['id']}/token")).json()["data"]["token"]
+    assert refreshed != p["token"]
+    edited = (await client.patch(f"{base}/{p['id']}", json={"name": "Daniel"})).json()["data"]
+    assert edited["name"] == "Daniel" and edited["token"] == refreshed
+    deleted = (await client.delete(f"{base}/{p['id']}")).json()["data"]
+    assert deleted["preset_id"] == SEED.preset_participant and deleted["custom_participant_id"] == "dan"
+    gone = await client.get(f"{base}/{p['id']}")
+    assert gone.status_code == 404
+    assert gone.json() == {"success": False, "error": {"code": 404, "message": "Participant not found"}}
+
+
+async def test_preset_crud(client: httpx2.AsyncClient) -> None:
+    names = [p["name"] for p in (await client.get(f"{APP}/presets")).json()["data"]]
+    assert {"group_call_host", "group_call_participant", "webinar_viewer"} <= set(names)
+    body = (await client.get(f"{APP}/presets/{SEED.preset_host}")).json()["data"]
+    body = {k: body[k] for k in ("config", "ui")} | {"name": "panelist"}
+    created = await client.post(f"{APP}/presets", json=body)
+    assert created.status_code == 201
+    pid = created.json()["data"]["id"]
+    assert "permissions" in created.json()["data"]  # server fills defaults
+    dup = await client.post(f"{APP}/presets", json=body)
+    assert dup.status_code == 409
+    patched = (await client.patch(f"{APP}/presets/{pid}", json={"config": {"view_type": "WEBINAR"}})).json()["data"]
+    assert patched["config"]["view_type"] == "WEBINAR"
+    assert patched["config"]["max_video_streams"] == body["config"]["max_video_streams"]
+    assert (await client.delete(f"{APP}/presets/{pid}")).json()["data"]["name"] == "panelist"
+    assert (await client.get(f"{APP}/presets/{pid}")).status_code == 404
+
+
+async def test_webhook_crud(client: httpx2.AsyncClient) -> None:
+    body = {"name": "ops", "url": "https://example.com/ops", "events": ["recording.statusUpdate"]}
+    w = (await client.post(f"{APP}/webhooks", json=body)).json()["data"]
+    assert w["enabled"] is True
+    ids = [x["id"] for x in (await client.get(f"{APP}/webhooks")).json()["data"]]
+    assert ids == [SEED.webhook_id, w["id"]]
+    put = (await client.put(f"{APP}/webhooks/{w['id']}", json={**body, "name": "ops2", "enabled": False})).json()["data"]
+    assert put["name"] == "ops2" and put["enabled"] is False
+    patch = (await client.patch(f"{APP}/webhooks/{w['id']}", json={"events": ["meeting.ended"]})).json()["data"]
+    assert patch["events"] == ["meeting.ended"] and patch["name"] == "ops2"
+    assert (await client.delete(f"{APP}/webhooks/{w['id']}")).status_code == 200
+    assert (await client.get(f"{APP}/webhooks/{w['id']}")).json()["error"]["message"] == "Webhook not found"
+
+
+async def test_recording_lifecycle(client: httpx2.AsyncClient) -> None:
+    active_url = f"{APP}/recordings/active-recording/{SEED.meeting_live}"
+    assert (await client.get(active_url)).status_code == 404
+    r = await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})
+    assert r.status_code == 201
+    rec = r.json()["data"]
+    assert rec["status"] == "RECORDING" and rec["session_id"] == SEED.session_live
+    assert (await client.get(active_url)).json()["data"]["id"] == rec["id"]
+    again = await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})
+    assert again.status_code == 409
+
+    url = f"{APP}/recordings/{rec['id']}"
+    statuses = []
+    for action in ("pause", "resume", "stop"):
+        resp = await client.put(url, json={"action": action})
+        assert resp.status_code == 200, resp.text
+        statuses.append(resp.json()["data"]["status"])
+    assert statuses == ["PAUSED", "RECORDING", "UPLOADED"]
+    final = (await client.get(url)).json()["data"]
+    assert final["stopped_time"] and final["download_url"] and final["stop_reason"]["reason"] == "API_CALL"
+    assert (await client.get(active_url)).status_code == 404
+    bad = await client.put(url, json={"action": "pause"})
+    assert bad.status_code == 400 and "UPLOADED" in bad.json()["error"]["message"]
+    listed = (await client.get(f"{APP}/recordings", params={"meeting_id": SEED.meeting_live})).json()
+    assert [x["id"] for x in listed["data"]] == [rec["id"]]
+    assert listed["data"][0]["meeting"]["id"] == SEED.meeting_live
+
+
+async def test_track_recording_accepted(client: httpx2.AsyncClient) -> None:
+    body = {"meeting_id": SEED.meeting_live, "layers": {"default": {"outputs": [{"type": "REALTIMEKIT_BUCKET"}]}}}
+    assert (await client.post(f"{APP}/recordings/track", json=body)).status_code in (200, 201, 202)
+    missing = await client.post(f"{APP}/recordings/track", json={"meeting_id": SEED.meeting_live})
+    assert missing.status_code == 400 and "layers" in missing.json()["error"]["message"]
+
+
+async def test_livestream_lifecycle(client: httpx2.AsyncClient) -> None:
+    meeting = f"{APP}/meetings/{SEED.meeting_live}"
+    assert (await client.get(f"{meeting}/active-livestream")).status_code == 404
+    r = await client.post(f"{meeting}/livestreams", json={"name": "Standup live"})
+    assert r.status_code == 201
+    ls = r.json()["data"]
+    assert ls["status"] == "LIVE" and ls["stream_key"]
+    active = (await client.get(f"{meeting}/active-livestream")).json()["data"]
+    assert active["id"] == ls["id"] and active["meeting_id"] == SEED.meeting_live
+    session = (await client.get(f"{APP}/livestreams/{ls['id']}/active-livestream-session")).json()["data"]
+    assert session["session"]["livestream_id"] == ls["id"]
+    assert (await client.post(f"{meeting}/livestreams", json={})).status_code == 409
+    stopped = await client.post(f"{meeting}/active-livestream/stop")
+    assert stopped.status_code == 200
+    assert (await client.get(f"{meeting}/active-livestream")).status_code == 404
+    detail = (await client.get(f"{APP}/livestreams/{ls['id']}")).json()["data"]
+    assert detail["livestream"]["status"] == "IDLE" and detail["session"]["stopped_time"]
+    assert (await client.post(f"{meeting}/active-livestream/stop")).status_code == 404
+
+
+async def test_livestream_analytics_are_plausible(client: httpx2.AsyncClient) -> None:
+    overall = (await client.get(f"{APP}/analytics/livestreams/overall")).json()["data"]
+    assert overall["count"] >= 2 and overall["total_ingest_seconds"] > 0
+    assert overall["total_viewer_seconds"] > overall["total_ingest_seconds"]
+    daywise = (await client.get(f"{APP}/analytics/daywise", params={"start_date": "2026-11-16", "end_date": "2026-11-18"})).json()["data"]
+    days = daywise["session_stats"]["day_stats"]
+    assert [d["day"] for d in days] == ["2026-11-16", "2026-11-17", "2026-11-18"]
+    assert daywise["session_stats"]["sessions_count"] == 2 and daywise["recording_stats"]["recording_count"] == 2
+    bad = await client.get(f"{APP}/analytics/daywise", params={"start_date": "16/11/2026"})
+    assert bad.status_code == 400 and "start_date" in bad.json()["error"]["message"]
+
+
+async def test_kick_and_kick_all_reduce_live_participants(client: httpx2.AsyncClient) -> None:
+    url = f"{APP}/meetings/{SEED.meeting_live}/active-session"
+    assert (await client.get(url)).json()["data"]["live_participants"] == 4
+    kicked = await client.post(f"{url}/kick", json={"participant_ids": [SEED.participant_live_guest], "custom_participant_ids": ["frank.osei"]})
+    assert [p["name"] for p in kicked.json()["data"]["participants"]] == ["Erin Walsh", "Frank Osei"]
+    assert (await client.get(url)).json()["data"]["live_participants"] == 2
+    everyone = (await client.post(f"{url}/kick-all")).json()["data"]
+    assert everyone["kicked_participants_count"] == 2
+    assert (await client.get(url)).json()["data"]["live_participants"] == 0
+    peers = (await client.get(f"{APP}/sessions/{SEED.session_live}/participants")).json()["data"]["participants"]
+    assert all(p["left_at"] for p in peers)
+
+
+async def test_poll_in_active_session(client: httpx2.AsyncClient) -> None:
+    url = f"{APP}/meetings/{SEED.meeting_live}/active-session/poll"
+    r = await client.post(url, json={"question": "Lunch?", "options": ["pizza", "sushi"]})
+    poll = r.json()["data"]["poll"]
+    assert poll["question"] == "Lunch?" and [o["text"] for o in poll["options"]] == ["pizza", "sushi"]
+    assert all(o["count"] == 0 and o["votes"] == [] for o in poll["options"])
+    no_session = await client.post(f"{APP}/meetings/{SEED.meeting_webinar}/active-session/poll", json={"question": "q", "options": ["a"]})
+    assert no_session.status_code == 404
+
+
+async def test_sessions_transcript_summary_and_peer_report(client: httpx2.AsyncClient) -> None:
+    live = (await client.get(f"{APP}/sessions", params={"status": "LIVE"})).json()["data"]["sessions"]
+    assert [s["id"] for s in live] == [SEED.session_live]
+    chat = (await client.get(f"{APP}/sessions/{SEED.session_ended}/chat")).json()["data"]
+    csv_text = (await client.get(chat["chat_download_url"])).text
+    assert csv_text.startswith("id,participantId") and "Alice Chen" in csv_text
+    summary_url = f"{APP}/sessions/{SEED.session_no_summary}/summary"
+    assert (await client.get(summary_url)).status_code == 404
+    assert (await client.post(summary_url)).status_code == 200
+    link = (await client.get(summary_url)).json()["data"]["summaryDownloadUrl"]
+    assert "Product Launch Webinar" in (await client.get(link)).text
+    report = (await client.get(f"{APP}/sessions/peer-report/{SEED.peer_id}")).json()["data"]["participant"]
+    assert report["id"] == SEED.peer_id and report["display_name"] == "Alice Chen"
+    assert report["peer_stats"]["device_info"]["browser"]
+    assert (await client.get(f"{APP}/sessions/peer-report/nope")).status_code == 404
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{APP}/meetings/00000000-0000-4000-8000-000000000000",
+        f"{APP}/presets/00000000-0000-4000-8000-000000000000",
+        f"{APP}/recordings/00000000-0000-4000-8000-000000000000",
+        f"{APP}/sessions/00000000-0000-4000-8000-000000000000",
+        f"{APP}/livestreams/00000000-0000-4000-8000-000000000000",
+        f"/accounts/{ACCOUNT}/realtime/kit/00000000-0000-4000-8000-000000000000/meetings",
+    ],
+)
+async def test_unknown_ids_are_404(client: httpx2.AsyncClient, path: str) -> None:
+    r = await client.get(path)
+    assert r.status_code == 404
+    body = r.json()
+    assert body["success"] is False and body["error"]["code"] == 404 and body["error"]["message"].endswith("not found")
+
+
+async def test_unknown_meeting_message(client: httpx2.AsyncClient) -> None:
+    r = await client.get(f"{APP}/meetings/00000000-0000-4000-8000-000000000000")
+    assert r.json() == {"success": False, "error": {"code": 404, "message": "Meeting not found"}}
+
+
+async def test_unknown_route_and_wrong_method(client: httpx2.AsyncClient) -> None:
+    r = await client.get(f"{APP}/no-such-thing")
+    assert r.status_code == 404 and r.json()["success"] is False
+    r = await client.delete(f"{APP}/meetings")
+    assert r.status_code == 405 and r.json()["error"]["code"] == 405
+    assert set(r.headers["allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/webhooks", {"name": "x", "events": ["meeting.started"]}, "url"),
+        ("POST", "/meetings", {"title": 42}, "title"),
+        ("PATCH", f"/meetings/{SEED.meeting_live}", {"status": "PAUSED"}, "status"),
+        ("POST", "/meetings", {"session_keep_alive_time_in_secs": 5}, "session_keep_alive_time_in_secs"),
+        ("POST", "/meetings", {"ai_config": {"summarization": {"word_limit": 50}}}, "ai_config.summarization.word_limit"),
+        ("POST", f"/meetings/{SEED.meeting_live}/participants", {"preset_name": "group_call_host"}, "custom_participant_id"),
+        ("PUT", f"/recordings/{SEED.recording_id}", {"action": "rewind"}, "action"),
+        ("POST", "/webhooks", {"name": "x", "url": "https://e.x/h", "events": ["meeting.exploded"]}, "events[0]"),
+    ],
+)
+async def test_invalid_bodies_name_the_field(client: httpx2.AsyncClient, method: str, path: str, body: Any, field: str) -> None:
+    r = await client.request(method, APP + path, json=body)
+    assert r.status_code in (400, 422), r.text
+    assert r.json()["success"] is False
+    assert f"'{field}'" in r.json()["error"]["message"]
+
+
+async def test_invalid_json_is_400(client: httpx2.AsyncClient) -> None:
+    r = await client.post(f"{APP}/meetings", content=b'{"title": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
+
+
+# --------------------------------------------------------------------------- state lifetime
+
+
+async def test_each_app_starts_from_fresh_seed() -> None:
+    async with new_client(create_app()) as first:
+        await first.delete(f"{APP}/webhooks/{SEED.webhook_id}")
+        assert (await first.get(f"{APP}/webhooks/{SEED.webhook_id}")).status_code == 404
+    async with new_client(create_app()) as second:
+        assert (await second.get(f"{APP}/webhooks/{SEED.webhook_id}")).status_code == 200
+
+
+async def test_state_persists_across_apps(tmp_path: Path) -> None:
+    path = str(tmp_path / "sandbox.db")
+    async with new_client(create_app(state_path=path)) as first:
+        m = (await first.post(f"{APP}/meetings", json={"title": "Persisted"})).json()["data"]
+        await first.delete(f"{APP}/webhooks/{SEED.webhook_id}")
+    assert Path(path).exists()
+    async with new_client(create_app(state_path=path)) as second:
+        got = await second.get(f"{APP}/meetings/{m['id']}")
+        assert got.status_code == 200 and got.json()["data"]["title"] == "Persisted"
+        assert (await second.get(f"{APP}/webhooks/{SEED.webhook_id}")).status_code == 404
+
+
+async def test_seeded_data_is_deterministic() -> None:
+    async def snapshot() -> Any:
+        async with new_client(create_app()) as c:
+            meetings = (await c.get(f"{APP}/meetings")).json()
+            sessions = (await c.get(f"{APP}/sessions")).json()
+            analytics = (await c.get(f"{APP}/analytics/daywise")).json()
+            livestreams = (await c.get(f"{APP}/livestreams")).json()
+            peer = (await c.get(f"{APP}/sessions/peer-report/{SEED.peer_id}")).json()
+        return copy.deepcopy([meetings, sessions, analytics, livestreams, peer])
+
+    assert await snapshot() == await snapshot()
