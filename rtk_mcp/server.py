@@ -49,7 +49,7 @@ def tool_definition(endpoint: Endpoint) -> types.Tool:
     """What an agent sees of one endpoint, derived from its catalog row."""
     description = endpoint.description
     if endpoint.alias_of:
-        description += f" (Documented under both {endpoint.group} and {endpoint.alias_of}.)"
+        description += f" Also documented under {endpoint.alias_of}."
     return types.Tool(
         name=endpoint.name,
         description=description,

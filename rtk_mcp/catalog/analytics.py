@@ -13,7 +13,7 @@ GROUP = "analytics"
 
 
 class GetDaywiseAnalytics(AppParams):
-    """Fetch day-wise session and recording analytics data for an App (also documented under Livestreams)."""
+    """Day-wise session and recording analytics for an app (meetings, minutes, recordings per day)."""
 
     start_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
     end_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
