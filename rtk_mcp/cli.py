@@ -31,8 +31,12 @@ environment:
   CLOUDFLARE_ACCOUNT_ID  Cloudflare account ID (required, unless --sandbox)
   RTK_APP_ID             default app_id for every tool (optional; list_apps shows ids)
   RTK_API_BASE_URL       API base URL (default https://api.cloudflare.com/client/v4)
-  RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL
+  RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL,
+  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1, RTK_EXPLICIT_SCHEMAS=1
                          the same as the flags of those names
+  RTK_TIMEOUT            seconds per HTTP attempt (default 30; connecting: 5)
+  RTK_MCP_HTTP_TOKEN     --transport http: bearer token every request must carry (required to bind
+                         a non-loopback --host)
 """
 
 
@@ -54,6 +58,36 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
                         help="expose only read-only tools (wins over every other selection)")
     parser.add_argument("--log-level", default=default(None), choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         type=str.upper, help="log level on stderr (default WARNING; env RTK_LOG_LEVEL)")
+    parser.add_argument("--redact-secrets", action="store_true", default=default(False),
+                        help="mask participant tokens, stream keys, download-URL signatures and echoed storage "
+                             "credentials in results (env RTK_REDACT_SECRETS=1)")
+    parser.add_argument("--max-result-tokens", type=_positive_int, metavar="N", default=default(None),
+                        help="cap each result at about N tokens; lists are cut item-wise "
+                             "(default 25000; env RTK_MAX_RESULT_TOKENS)")
+    parser.add_argument("--output-schemas", action="store_true", default=default(False),
+                        help="add each tool's outputSchema (more tokens per conversation; env RTK_OUTPUT_SCHEMAS=1)")
+    parser.add_argument("--lean-schemas", action="store_true", default=default(False),
+                        help="leave out of input schemas what other keywords imply (a type beside enum/items/"
+                             "properties, nested additionalProperties): ~10%% fewer tokens, for clients that read "
+                             "JSON Schema in full; Gemini/Vertex need the default (env RTK_LEAN_SCHEMAS=1)")
+
+
+def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """How to serve MCP: stdio (what desktop clients launch) or Streamable HTTP."""
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument("--transport", choices=["stdio", "http"], default=default("stdio"),
+                        help="stdio (default), or Streamable HTTP at http://HOST:PORT/mcp")
+    parser.add_argument("--host", default=default("127.0.0.1"),
+                        help="--transport http: address to bind (default 127.0.0.1; any other than loopback "
+                             "needs RTK_MCP_HTTP_TOKEN)")
+    parser.add_argument("--port", type=int, default=default(8000), help="--transport http: port (default 8000)")
+    parser.add_argument("--stateless", action="store_true", default=default(False),
+                        help="--transport http: no sessions, so several instances can share a load balancer")
+    parser.add_argument("--allowed-hosts", action="append", metavar="LIST", default=default(None),
+                        help="--transport http: extra Host header values to accept (DNS-rebinding protection; "
+                             "loopback names and --host are always accepted), e.g. mcp.example.com")
+    parser.add_argument("--allowed-origins", action="append", metavar="LIST", default=default(None),
+                        help="--transport http: extra browser Origins to accept, e.g. https://app.example.com")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,10 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rtk-mcp {__version__}")
     _add_common(parser, top=True)
+    _add_serve(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve MCP over stdio (the default)")
+    serve = commands.add_parser("serve", help="serve MCP over stdio (the default) or Streamable HTTP")
     _add_common(serve, top=False)
+    _add_serve(serve, top=False)
 
     tools = commands.add_parser("tools", help="list the selected tools and what they cost in context")
     tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
@@ -84,8 +120,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _env_positive_int(name: str, default: int) -> int:
+    """A bad value must not stop the server from starting: say so on stderr and use the default."""
+    text = os.environ.get(name, "").strip()
+    try:
+        return _positive_int(text) if text else default
+    except ValueError:
+        logger.warning("ignoring %s=%r: not a positive integer; using %d", name, text, default)
+        return default
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _schema_options(args: argparse.Namespace) -> dict[str, bool]:
+    """How tool definitions are written: flags win over RTK_OUTPUT_SCHEMAS / RTK_LEAN_SCHEMAS."""
+    return {
+        "output_schemas": args.output_schemas or _env_flag("RTK_OUTPUT_SCHEMAS"),
+        "lean_schemas": args.lean_schemas or _env_flag("RTK_LEAN_SCHEMAS"),
+    }
 
 
 def selected_endpoints(args: argparse.Namespace) -> list[Endpoint]:
@@ -100,12 +161,19 @@ def selected_endpoints(args: argparse.Namespace) -> list[Endpoint]:
 
 def _make_server(args: argparse.Namespace, endpoints: list[Endpoint]) -> Any:
     from rtk_mcp.server import build_server
+    from rtk_mcp.shaping import DEFAULT_MAX_TOKENS
 
+    shaping: dict[str, Any] = {
+        "redact_secrets": args.redact_secrets or _env_flag("RTK_REDACT_SECRETS"),
+        "max_result_tokens": args.max_result_tokens or _env_positive_int("RTK_MAX_RESULT_TOKENS", DEFAULT_MAX_TOKENS),
+        **_schema_options(args),
+    }
     if args.sandbox or args.command == "demo":
         from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
 
-        return build_server(sandbox_settings(), endpoints=endpoints, transport=sandbox_transport(args.sandbox_state))
-    return build_server(Settings.from_env(), endpoints=endpoints)
+        return build_server(sandbox_settings(), endpoints=endpoints, transport=sandbox_transport(args.sandbox_state),
+                            **shaping)
+    return build_server(Settings.from_env(), endpoints=endpoints, **shaping)
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -126,23 +194,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SelectionError as exc:
         parser.error(str(exc))
     if args.command == "tools":
-        return _print_tools(endpoints, as_json=args.json)
+        return _print_tools(endpoints, as_json=args.json, **_schema_options(args))
     if args.command == "call":
         return anyio.run(_call_once, args, endpoints)
     if args.command == "demo":
         from rtk_mcp.demo import run_demo
 
         return anyio.run(run_demo, _make_server(args, endpoints))
+    if args.transport == "http":
+        return _serve_http(args, endpoints)
     return anyio.run(_serve_stdio, args, endpoints)
 
 
+def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], where: str) -> str:
+    """One line on stderr saying what is being served, where, and against what."""
+    from rtk_mcp.catalog import ENDPOINTS
+
+    groups = list(dict.fromkeys(ep.group for ep in endpoints))
+    if len(endpoints) == len(ENDPOINTS):
+        toolsets = "all toolsets"
+    else:
+        toolsets = f"toolsets {','.join(groups) or 'none'}"
+    read_only = ", read-only" if args.read_only or _env_flag("RTK_READ_ONLY") else ""
+    if args.sandbox:
+        backend = "the offline sandbox"
+    else:
+        missing = Settings.from_env().missing
+        backend = "the live API" + (f" (not configured: {', '.join(missing)} unset)" if missing else "")
+    return f"rtk-mcp {__version__}: serving {len(endpoints)} tools ({toolsets}{read_only}) from {backend} over {where}"
+
+
+def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
+    import uvicorn
+
+    from rtk_mcp.http import HEALTH_PATH, MCP_PATH, TOKEN_ENV, BindRefused, build_http_app, check_bind
+
+    token = os.environ.get(TOKEN_ENV, "").strip() or None
+    try:
+        check_bind(args.host, token)
+    except BindRefused as exc:
+        print(f"rtk-mcp: error: {exc}", file=sys.stderr)
+        return 2
+    app = build_http_app(_make_server(args, endpoints), token=token, stateless=args.stateless, host=args.host,
+                         allowed_hosts=split_list(args.allowed_hosts), allowed_origins=split_list(args.allowed_origins))
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    details = ", ".join(["stateless" if args.stateless else "stateful",
+                         "bearer token required" if token else "no token", f"health at {HEALTH_PATH}"])
+    print(_startup_line(args, endpoints, f"Streamable HTTP at http://{host}:{args.port}{MCP_PATH} ({details})"),
+          file=sys.stderr)
+    # log_config=None: uvicorn logs through our root logger (stderr), not its own stdout handler.
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                            lifespan="on", ws="none", server_header=False)
+    uvicorn.Server(config).run()
+    return 0
+
+
 async def _serve_stdio(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
-    from mcp.server.stdio import stdio_server
+    from rtk_mcp.stdio import fast_stdio_server  # the SDK's framing, without a thread hop per line
 
     server = _make_server(args, endpoints)
-    mode = "sandbox" if args.sandbox else "live"
-    print(f"rtk-mcp {__version__}: serving {len(endpoints)} tools over stdio ({mode})", file=sys.stderr)
-    async with stdio_server() as (read_stream, write_stream):
+    print(_startup_line(args, endpoints, "stdio"), file=sys.stderr)
+    async with fast_stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
     return 0
 
@@ -165,17 +277,45 @@ async def _call_once(args: argparse.Namespace, endpoints: list[Endpoint]) -> int
     return 1 if result.is_error else 0
 
 
-def _print_tools(endpoints: list[Endpoint], *, as_json: bool) -> int:
+def _print_tools(endpoints: list[Endpoint], *, as_json: bool, **schema_options: bool) -> int:
     from rtk_mcp.server import tool_definition
-    from rtk_mcp.shaping import to_json
 
-    definitions = [tool_definition(ep).model_dump(mode="json", by_alias=True, exclude_none=True) for ep in endpoints]
+    definitions = [tool_definition(ep, **schema_options).model_dump(mode="json", by_alias=True, exclude_none=True)
+                   for ep in endpoints]
     if as_json:
         print(json.dumps(definitions, indent=2))
         return 0
     for ep in endpoints:
         access = "read-only" if ep.read_only else ("destructive" if ep.destructive else "write")
         print(f"{ep.name:34} {access:11} {ep.description.split('. ')[0].rstrip('.')}")
-    size = len(to_json({"tools": definitions}))
-    print(f"\n{len(endpoints)} tools; catalogue {size} characters of JSON, about {size // 4} tokens", file=sys.stderr)
+    # Exactly what a client receives: the tools/list result as compact JSON.
+    catalogue = json.dumps({"tools": definitions}, separators=(",", ":"))
+    print(f"\n{len(endpoints)} tools; catalogue {len(catalogue)} characters of JSON, {_token_cost(catalogue)}",
+          file=sys.stderr)
     return 0
+
+
+def _token_cost(text: str) -> str:
+    """``N tokens (o200k)`` with the shared tokenizer when it is available, else a labelled estimate.
+
+    The tokenizer is looked for in ``RTK_TOKENIZER_DIR``, then in ``../shared/tokenizer`` beside the
+    checkout (where the test suite reads it); counting needs the ``tiktoken`` package.
+    """
+    from pathlib import Path
+
+    candidates = [os.environ.get("RTK_TOKENIZER_DIR", "").strip(),
+                  str(Path(__file__).resolve().parents[2] / "shared" / "tokenizer")]
+    for folder in filter(None, candidates):
+        script = Path(folder) / "count_tokens.py"
+        if not script.is_file():
+            continue
+        try:
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location("_rtk_count_tokens", script)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            return f"{module.count(text)} tokens (o200k, exact)"
+        except Exception as exc:  # tiktoken missing, a broken file: fall back to the estimate
+            logger.info("token counter in %s unavailable: %s", folder, exc)
+    return f"about {len(text) // 4} tokens (estimate: characters / 4; set RTK_TOKENIZER_DIR for an exact count)"

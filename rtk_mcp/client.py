@@ -3,7 +3,10 @@
 Retries are bounded (``max_retries``, exponential backoff with jitter) and never duplicate a write:
 GET, PUT and DELETE retry on 408, 429, 5xx and transport errors; POST and PATCH retry only when the
 request certainly did not take effect (a 429, or a failure to connect). After a read timeout or a
-5xx a write is *not* resent, and the error says its outcome is unknown and how to check.
+5xx a write is *not* resent, and the error says its outcome is unknown and how to check. Each
+attempt waits for a slot in the client-side rate limiter (:mod:`rtk_mcp.ratelimit`), is bounded by
+the per-attempt timeout, and the whole call by ``deadline``; a retry whose wait would pass the
+deadline is not made.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ from rtk_mcp import __version__
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ApiError, BadResponse, TransportFailure
+from rtk_mcp.ratelimit import RateLimiter
 
 __all__ = ["RealtimeKitClient", "Reply", "LIST_TOOL_FOR_ID"]
 
-logger = logging.getLogger("rtk_mcp.http")
+logger = logging.getLogger("rtk_mcp.client")
 
 USER_AGENT = f"rtk-mcp/{__version__}"
 _IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
-_RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: Failures where the request certainly never reached the API: safe to resend even a POST.
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol)
 #: Waits the server asks for beyond this fail fast: Cloudflare blocks a token for 5 minutes.
 MAX_RETRY_AFTER_S = 60.0
 #: Bodies beyond this are refused rather than read into memory.
@@ -73,6 +78,8 @@ class RealtimeKitClient:
         backoff_max: float = 8.0,
         deadline: float = 120.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.max_retries = max_retries
@@ -80,6 +87,8 @@ class RealtimeKitClient:
         self.backoff_max = backoff_max
         self.deadline = deadline
         self._sleep = sleep
+        self._clock = clock
+        self._limiter = rate_limiter or RateLimiter()
         self._http = httpx2.AsyncClient(
             base_url=settings.base_url,
             transport=transport,
@@ -115,46 +124,49 @@ class RealtimeKitClient:
             headers["Content-Type"] = "application/json"
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         masked = [s for s in (self.settings.api_token, *secrets) if s]
+        idempotent = endpoint.method in _IDEMPOTENT_METHODS
         started = time.perf_counter()
+        give_up_at = self._clock() + self.deadline
         retries = 0
         status: int | str = "-"
         try:
             with anyio.fail_after(self.deadline):
                 while True:
+                    await self._limiter.acquire()  # every attempt counts against the published limits
                     try:
                         status, raw, response_headers = await self._send_once(
                             endpoint.method, url, _encode_query(query), headers, content
                         )
-                    except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+                    except _NOT_SENT as exc:
                         # The request never reached the server: safe to resend, even a POST.
-                        if retries < self.max_retries:
+                        status = type(exc).__name__
+                        if await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
                             retries += 1
-                            await self._sleep(self._backoff(retries))
                             continue
                         raise TransportFailure(
                             f"Could not connect to the RealtimeKit API at {self.settings.base_url} "
                             f"({type(exc).__name__}) after {retries + 1} attempts. Check the network or "
                             "RTK_API_BASE_URL, then try again."
                         ) from None
-                    except httpx2.TransportError as exc:
+                    except httpx2.RequestError as exc:
+                        # Sent, but no usable answer (timeout, reset mid-body): a write may have taken effect.
                         status = type(exc).__name__
-                        if endpoint.method in _IDEMPOTENT_METHODS and retries < self.max_retries:
+                        if idempotent and await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
                             retries += 1
-                            await self._sleep(self._backoff(retries))
                             continue
                         raise TransportFailure(_transport_message(endpoint, exc, retries)) from None
-                    if status in _RETRYABLE_STATUS and retries < self.max_retries:
-                        may_resend = status == 429 or endpoint.method in _IDEMPOTENT_METHODS
-                        wait = _retry_after(response_headers)
-                        if may_resend and (wait is None or wait <= MAX_RETRY_AFTER_S):
+                    if _retryable(status) and (idempotent or status == 429):
+                        asked = _retry_after(response_headers)
+                        wait = self._backoff(retries + 1) if asked is None else asked
+                        # A longer wait than the cap fails fast: the error carries retry_after_s instead.
+                        if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(retries, wait, give_up_at):
                             retries += 1
-                            await self._sleep(wait if wait is not None else self._backoff(retries))
                             continue
                     return _interpret(endpoint, status, raw, response_headers, masked)
         except TimeoutError:
             status = "deadline"
             raise TransportFailure(
-                f"The call did not finish within {self.deadline:.0f} s overall. "
+                f"The call did not finish within {self.deadline:g} s overall. "
                 + _outcome_hint(endpoint)
             ) from None
         finally:
@@ -168,29 +180,47 @@ class RealtimeKitClient:
                 retries,
             )
 
+    async def _wait_to_retry(self, retries: int, wait: float, give_up_at: float) -> bool:
+        """Sleep before another attempt, unless retries are used up or the wait would pass the deadline."""
+        if retries >= self.max_retries or self._clock() + wait > give_up_at:
+            return False
+        await self._sleep(wait)
+        return True
+
     async def _send_once(
         self, method: str, url: str, query: list[tuple[str, str]], headers: dict[str, str], content: bytes | None
     ) -> tuple[int, bytes, httpx2.Headers]:
         request = self._http.build_request(method, url, params=query, headers=headers, content=content)
-        response = await self._http.send(request, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise BadResponse(
-                        f"The RealtimeKit API sent more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB for one "
-                        "call; it was not read. Ask for less: use page_no/per_page or narrower filters."
-                    )
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
+        # httpx's read timeout is per chunk; this bounds the whole attempt, so a trickling body ends too.
+        with anyio.move_on_after(self.settings.timeout) as attempt:
+            response = await self._http.send(request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise BadResponse(
+                            f"The RealtimeKit API sent more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB for "
+                            "one call; it was not read. Ask for less: use page_no/per_page or narrower filters."
+                        )
+                    chunks.append(chunk)
+            finally:
+                # Shielded and bounded: even when the call is cancelled, the connection is closed, not leaked.
+                with anyio.CancelScope(shield=True), anyio.move_on_after(1):
+                    await response.aclose()
+        if attempt.cancelled_caught:
+            raise httpx2.ReadTimeout(f"no complete answer within {self.settings.timeout:.0f} s", request=request)
         return response.status_code, b"".join(chunks), response.headers
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # jitter: bursts of clients don't retry in lockstep
+
+
+def _retryable(status: int) -> bool:
+    # Every 5xx: Cloudflare's own 520-526 ("origin unreachable", "timeout") are as transient as 502-504.
+    return status in (408, 429) or 500 <= status <= 599
 
 
 def _encode_query(query: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -265,13 +295,21 @@ def _interpret(
             pass
     if 200 <= status < 300:
         if not text:
-            if endpoint.method == "GET":
-                raise BadResponse("The RealtimeKit API answered with an empty body where data was expected. Try again.")
-            return Reply(status, None)
-        if not parsed or not isinstance(payload, (dict, list)):
+            if status == 204:  # "No Content" is an answer; an empty 200 where JSON belongs is not
+                return Reply(status, None)
+            raise BadResponse(
+                f"The RealtimeKit API answered HTTP {status} with an empty body where JSON was expected. "
+                + _outcome_hint(endpoint)
+            )
+        if not parsed:
             kind = headers.get("content-type", "unknown type").split(";")[0]
             raise BadResponse(
                 f"The RealtimeKit API answered HTTP {status} with a body that is not JSON ({kind}). "
+                + _outcome_hint(endpoint)
+            )
+        if not isinstance(payload, (dict, list)):
+            raise BadResponse(
+                f"The RealtimeKit API answered HTTP {status} with unexpected JSON (a bare {type(payload).__name__}). "
                 + _outcome_hint(endpoint)
             )
         if isinstance(payload, dict) and payload.get("success") is False:
@@ -279,8 +317,9 @@ def _interpret(
             raise ApiError(f"The RealtimeKit API reported a failure (HTTP {status}): {message}.", status=status)
         return Reply(status, payload)
     message = _api_message(payload, masked) if parsed else None
-    raise ApiError(_status_message(endpoint, status, message, _retry_after(headers)), status=status,
-                   **({"retry_after_s": round(w)} if (w := _retry_after(headers)) is not None else {}))
+    wait = _retry_after(headers)
+    extra = {"retry_after_s": round(wait)} if wait is not None and status in (429, 503) else {}
+    raise ApiError(_status_message(endpoint, status, message, wait), status=status, **extra)
 
 
 def _status_message(endpoint: Endpoint, status: int, api_message: str | None, wait: float | None) -> str:
@@ -303,7 +342,10 @@ def _status_message(endpoint: Endpoint, status: int, api_message: str | None, wa
         after = f" Retry after {wait:.0f} s." if wait is not None else " Wait a minute before retrying."
         return f"HTTP 429 Too Many Requests: the RealtimeKit rate limit was hit{said}.{after}"
     if status >= 500:
-        return f"HTTP {status}: RealtimeKit had a server error{said}. {_outcome_hint(endpoint)}"
+        after = f" The API asked to wait {wait:.0f} s." if wait is not None else ""
+        return f"HTTP {status}: RealtimeKit had a server error{said}.{after} {_outcome_hint(endpoint)}"
+    if status == 408:
+        return f"HTTP 408 Request Timeout{said}. {_outcome_hint(endpoint)}"
     return f"HTTP {status}{said}."
 
 

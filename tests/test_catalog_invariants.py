@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from rtk_mcp.catalog import BY_NAME, ENDPOINTS, PATH_PREFIX
+from rtk_mcp.catalog import BY_NAME, ENDPOINTS, PATH_PREFIX, input_schema
 from tests.conftest import FakeAPI, connect
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "endpoints.json"
@@ -74,17 +74,18 @@ def test_descriptions_are_present_and_concise(tools: list[dict[str, Any]]) -> No
         assert 20 <= len(tool["description"]) <= 400, tool["name"]
 
 
-def test_every_tool_has_all_annotations(tools: list[dict[str, Any]]) -> None:
+def test_every_tool_spells_out_all_five_annotations(tools: list[dict[str, Any]]) -> None:
     for tool in tools:
         annotations = tool["annotations"]
         assert set(annotations) == {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
-        assert annotations["title"]
+        assert annotations["title"], tool["name"]
 
 
 def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]]) -> None:
     for tool in tools:
         endpoint, hints = BY_NAME[tool["name"]], tool["annotations"]
         assert hints["readOnlyHint"] is (endpoint.method == "GET"), tool["name"]
+        assert hints["openWorldHint"], tool["name"]
         if endpoint.method == "GET":
             assert hints["idempotentHint"] and not hints["destructiveHint"], tool["name"]
         if tool["name"].startswith(("delete_", "kick_", "stop_")):
@@ -95,7 +96,7 @@ def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]])
             assert hints["idempotentHint"], tool["name"]
 
 
-def test_schemas_are_flat_strict_and_lean(tools: list[dict[str, Any]]) -> None:
+def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
     for tool in tools:
         schema = tool["inputSchema"]
         assert schema["type"] == "object"
@@ -105,7 +106,21 @@ def test_schemas_are_flat_strict_and_lean(tools: list[dict[str, Any]]) -> None:
             assert "$ref" not in node and "$defs" not in node, (tool["name"], where)
             assert not isinstance(node.get("title"), str), (tool["name"], where)
             if "properties" in node:  # a map (``additionalProperties: {schema}``) is the one exception
+                assert node.get("type") == "object", (tool["name"], where)
                 assert node.get("additionalProperties") is False, (tool["name"], where)
+            if "enum" in node or "items" in node:  # Gemini/Vertex reject a node without a type
+                assert "type" in node, (tool["name"], where)
+
+
+def test_lean_schemas_are_strict_at_the_top_and_imply_the_rest() -> None:
+    """``--lean-schemas``: nested strictness is pydantic's job (tests/test_call_errors.py checks that
+    an unknown nested key is an error naming its path)."""
+    for endpoint in ENDPOINTS:
+        schema = input_schema(endpoint.params, lean=True)
+        assert schema["type"] == "object" and schema["additionalProperties"] is False, endpoint.name
+        for where, node in _walk(schema):
+            if node is not schema:
+                assert node.get("additionalProperties") is not False, (endpoint.name, where)
 
 
 def test_every_top_level_argument_is_described(tools: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ GROUP = "analytics"
 
 
 class GetDaywiseAnalytics(AppParams):
-    """Day-wise session and recording analytics for an app (meetings, minutes, recordings per day)."""
+    """Get per-day session and recording stats (meetings, minutes, recordings)."""
 
     start_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
     end_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")

@@ -11,11 +11,11 @@ GROUP = "apps"
 
 
 class ListApps(Params):
-    """List the account's RealtimeKit apps (id, name, created_at). Start here to find an app_id."""
+    """List the account's apps. Source of app_id."""
 
 
 class CreateApp(Params):
-    """Create a RealtimeKit app. Meetings, presets and webhooks live inside an app."""
+    """Create an app (it holds meetings, presets, webhooks)."""
 
     name: str = Field(min_length=1, description="App name")
 

@@ -8,18 +8,35 @@ tools share one code path (see ``rtk_mcp.server``).
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+import pydantic
+from pydantic import BaseModel, Field, create_model
 
-__all__ = ["Endpoint", "input_schema", "PATH_PREFIX"]
+__all__ = ["Endpoint", "input_schema", "PATH_PREFIX", "FIELDS_ARG", "SCHEMA_CACHE", "schema_cache_key",
+           "generate_schema_cache"]
 
 #: Every RealtimeKit path starts here; ``account_id`` always comes from the environment.
 PATH_PREFIX = "/accounts/{account_id}/realtime/kit"
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
+
+#: The argument of list tools that picks which fields of each item come back (ids and names always do).
+FIELDS_ARG = "fields"
+
+
+def _with_fields_arg(params: type[BaseModel]) -> type[BaseModel]:
+    """``params`` plus the optional ``fields`` argument (same name, docstring and config)."""
+    fields_type = Annotated[list[str] | None, Field(description="Item fields to return")]
+    return create_model(params.__name__, __base__=params, __doc__=params.__doc__, __module__=params.__module__,
+                        **{FIELDS_ARG: (fields_type, None)})
 
 
 @dataclass(frozen=True)
@@ -42,12 +59,20 @@ class Endpoint:
     idempotent: bool | None = None
     #: Where the reference documents the same operation under another group, say so here.
     alias_of: str | None = None
+    #: Whether the result is a list of items, so the tool takes :data:`FIELDS_ARG` (which fields of
+    #: each item to return; applied by ``rtk_mcp.shaping.select_fields``, never sent to the API).
+    #: ``None`` derives it from the name: the ``list_*`` tools.
+    list_result: bool | None = None
     path_fields: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_fields", tuple(_PLACEHOLDER.findall(self.path)))
         if self.idempotent is None:
             object.__setattr__(self, "idempotent", self.method in {"GET", "PUT", "DELETE"})
+        if self.list_result is None:
+            object.__setattr__(self, "list_result", self.name.startswith("list_"))
+        if self.list_result and FIELDS_ARG not in self.params.model_fields:
+            object.__setattr__(self, "params", _with_fields_arg(self.params))
 
     @property
     def read_only(self) -> bool:
@@ -67,17 +92,115 @@ class Endpoint:
         return PATH_PREFIX + self.path
 
 
-def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+def input_schema(model: type[BaseModel], *, lean: bool = False) -> dict[str, Any]:
     """The model's JSON Schema, flattened for MCP clients.
 
     Every ``$ref`` is inlined (several clients reject ``$defs``), pydantic's ``title``s and
     ``default: null`` are dropped (they cost tokens and say nothing), and ``Optional[X]`` is shown
-    as ``X`` (omitting a field is how an agent says "not set").
+    as ``X`` (omitting a field is how an agent says "not set"). Keys come in one fixed order
+    (``type`` first), which tokenizes measurably shorter than pydantic's order.
+
+    ``lean=True`` (``--lean-schemas``) also leaves out what other keywords already say, because
+    every tool definition is paid for in every conversation (see ``tests/test_token_budget.py``):
+
+    - ``additionalProperties: false`` only at the top level. Nested objects are just as strict:
+      pydantic rejects unknown nested keys, naming their path, before anything is sent.
+    - ``type`` beside ``enum``/``const`` (the values fix it), and where another keyword implies it:
+      ``object`` beside ``properties`` (nested), ``array`` beside ``items``, ``string`` beside
+      ``pattern``/``format``.
+    - ``format: uri`` beside a ``pattern`` that already pins the scheme, and ``minLength``/``minItems``
+      of 1 (not empty goes without saying; validation still says it when it matters).
+
+    It is not the default because clients that convert schemas for providers insisting on a
+    ``type`` on every node (Gemini/Vertex function declarations) break on the lean form.
+
+    Results come from :data:`SCHEMA_CACHE` when it was written from exactly the current catalog
+    source (see :func:`schema_cache_key`): generating 53 schemas costs more start-up time than
+    anything else rtk-mcp does before answering ``tools/list``.
     """
+    key = _model_key(model, lean)
+    cached = _schema_cache().get(key)
+    if cached is not None:
+        return copy.deepcopy(cached)
+    return _generate(model, lean)
+
+
+#: Pre-generated input schemas (``python tools/gen_schema_cache.py`` writes it). Used only while its
+#: key matches the catalog source, so a stale file costs start-up time, never correctness.
+SCHEMA_CACHE = Path(__file__).with_name("schemas.json")
+
+
+def schema_cache_key() -> str:
+    """A digest of everything the schemas are generated from: the catalog's source and pydantic."""
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def _model_key(model: type[BaseModel], lean: bool) -> str:
+    return f"{model.__module__}.{model.__qualname__}({','.join(model.model_fields)}){'~' if lean else ''}"
+
+
+@functools.cache
+def _schema_cache() -> dict[str, Any]:
+    try:
+        stored = json.loads(SCHEMA_CACHE.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stored.get("schemas", {}) if stored.get("key") == schema_cache_key() else {}
+
+
+def generate_schema_cache(models: list[type[BaseModel]]) -> dict[str, Any]:
+    """The cache file's content for ``models`` (both forms of each)."""
+    schemas = {_model_key(m, lean): _generate(m, lean) for m in models for lean in (False, True)}
+    return {"key": schema_cache_key(), "schemas": schemas}
+
+
+def _generate(model: type[BaseModel], lean: bool) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
     raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
-    return _clean(raw, defs)
+    schema = _clean(raw, defs)
+    if lean:
+        schema = {**_lean(schema), "type": "object"}
+        schema = _ordered({**schema, "additionalProperties": False})
+    return schema
+
+
+#: Emitted keys come in this order; keys not listed follow in pydantic's order.
+_KEY_ORDER = ("type", "description", "enum", "const", "format", "pattern", "items", "minItems", "maxItems",
+              "minLength", "maxLength", "minimum", "maximum", "properties", "required", "additionalProperties")
+_RANK = {key: index for index, key in enumerate(_KEY_ORDER)}
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    return dict(sorted(node.items(), key=lambda item: _RANK.get(item[0], len(_RANK))))
+
+
+def _lean(node: Any) -> Any:
+    """Drop what other keywords of the same node already say (see :func:`input_schema`)."""
+    if isinstance(node, list):
+        return [_lean(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: ({name: _lean(sub) for name, sub in value.items()} if key == "properties" else _lean(value))
+           for key, value in node.items()}
+    if out.get("additionalProperties") is False:
+        del out["additionalProperties"]
+    implied = (
+        ("properties" in out and out.get("type") == "object")
+        or ("items" in out and out.get("type") == "array")
+        or (("pattern" in out or "format" in out) and out.get("type") == "string")
+    )
+    if "enum" in out or "const" in out or implied:
+        out.pop("type", None)
+    if out.get("format") == "uri" and "pattern" in out:
+        del out["format"]
+    for key in ("minLength", "minItems"):
+        if out.get(key) == 1:
+            del out[key]  # "not empty" goes without saying; validation still enforces it
+    return out
 
 
 def _clean(node: Any, defs: dict[str, Any]) -> Any:
@@ -92,9 +215,10 @@ def _clean(node: Any, defs: dict[str, Any]) -> Any:
     variants = node.get("anyOf")
     if variants is not None:
         not_null = [v for v in variants if v != {"type": "null"}]
+        rest = {k: v for k, v in node.items() if k != "anyOf"}
         if len(not_null) == 1:
-            rest = {k: v for k, v in node.items() if k != "anyOf"}
             return _clean({**not_null[0], **rest}, defs)
+        node = {"anyOf": not_null, **rest}  # ``X | Y | None``: null is said by omitting the field
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "title" and isinstance(value, str):
@@ -105,4 +229,4 @@ def _clean(node: Any, defs: dict[str, Any]) -> Any:
             out[key] = {name: _clean(sub, defs) for name, sub in value.items()}
         else:
             out[key] = _clean(value, defs)
-    return out
+    return _ordered(out)

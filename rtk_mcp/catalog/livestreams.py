@@ -13,13 +13,13 @@ GROUP = "livestreams"
 
 
 class CreateLivestream(AppParams):
-    """Create an independent livestream (no meeting); returns RTMP ingest_server, stream_key, playback_url."""
+    """Create an independent livestream; returns RTMP ingest_server, stream_key, playback_url."""
 
     name: str | None = Field(default=None, description="Livestream name")
 
 
 class ListLivestreams(AppParams):
-    """List livestreams. Supplies livestream_id."""
+    """List livestreams (id, name, status)."""
 
     start_time: ISOTime | None = None
     end_time: ISOTime | None = None
@@ -31,7 +31,7 @@ class ListLivestreams(AppParams):
 
 
 class _MeetingParams(AppParams):
-    meeting_id: PathId = Field(description="From list_meetings")
+    meeting_id: PathId = Field(description="list_meetings")
 
 
 class StopMeetingLivestream(_MeetingParams):
@@ -40,15 +40,15 @@ class StopMeetingLivestream(_MeetingParams):
 
 class VideoConfig(Params):
     # The reference states no limits for livestream video; pixel sizes must at least be positive.
-    width: int | None = Field(default=None, ge=1, description="Pixels")
-    height: int | None = Field(default=None, ge=1, description="Pixels")
+    width: int | None = Field(default=None, ge=1)
+    height: int | None = Field(default=None, ge=1)
 
 
 class StartMeetingLivestream(_MeetingParams):
     """Start livestreaming a meeting; returns playback_url."""
 
     name: str | None = Field(default=None, description="Livestream name")
-    video_config: VideoConfig | None = Field(default=None, description="Resolution")
+    video_config: VideoConfig | None = Field(default=None, description="Resolution in pixels")
 
 
 class GetLivestreamAnalytics(AppParams):
@@ -63,14 +63,14 @@ class GetMeetingActiveLivestream(_MeetingParams):
 
 
 class GetLivestreamSession(AppParams):
-    """Get a livestream session (one broadcast run): times, ingest/viewer seconds."""
+    """Get a livestream session (one broadcast run)."""
 
     # The documented placeholder is spelled {livestream-session-id}; the URL is the same.
-    livestream_session_id: PathId = Field(description="From get_livestream")
+    livestream_session_id: PathId = Field(description="get_livestream")
 
 
 class _LivestreamParams(AppParams):
-    livestream_id: PathId = Field(description="From list_livestreams")
+    livestream_id: PathId = Field(description="list_livestreams")
 
 
 class GetActiveLivestreamSession(_LivestreamParams):
@@ -78,7 +78,7 @@ class GetActiveLivestreamSession(_LivestreamParams):
 
 
 class GetLivestream(_LivestreamParams):
-    """Get a livestream and its sessions. Supplies livestream_session_id."""
+    """Get a livestream and its sessions."""
 
     page_no: PageNo | None = None
     per_page: PerPage | None = None

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import Params
+from rtk_mcp.catalog.common import HttpsUrl, Params, StreamUrl
 
 __all__ = [
     "AIConfig",
@@ -67,7 +67,7 @@ class WatermarkSize(Params):
 class Watermark(Params):
     position: Literal["left top", "right top", "left bottom", "right bottom"] | None = None
     size: WatermarkSize | None = None
-    url: str | None = None
+    url: HttpsUrl | None = None
 
 
 class VideoConfig(Params):
@@ -79,7 +79,7 @@ class VideoConfig(Params):
 
 
 class RtmpConfig(Params):
-    rtmp_url: str | None = None
+    rtmp_url: StreamUrl | None = None
 
 
 class BucketConfig(Params):

@@ -6,18 +6,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, HttpsUrl, ISOTime, PageNo, PathId, PerPage
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AIConfig, RecordingConfig
 
 GROUP = "meetings"
 
-MeetingId = Annotated[PathId, Field(description="From list_meetings")]
-ParticipantId = Annotated[PathId, Field(description="From list_meeting_participants")]
+MeetingId = Annotated[PathId, Field(description="list_meetings")]
+ParticipantId = Annotated[PathId, Field(description="list_meeting_participants")]
 
 
 class ListMeetings(AppParams):
-    """List an app's meetings, optionally filtered by time range or search text. Source of meeting_id."""
+    """List meetings. Source of meeting_id."""
 
     search: str | None = Field(default=None, description="Meeting ID or title")
     start_time: ISOTime | None = None
@@ -40,7 +40,7 @@ class _MeetingBody(AppParams):
 
 
 class CreateMeeting(_MeetingBody):
-    """Create a meeting in an app. Then add_participant to get join tokens."""
+    """Create a meeting; then add_participant for join tokens."""
 
     recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
 
@@ -53,21 +53,21 @@ class GetMeeting(AppParams):
 
 
 class UpdateMeeting(_MeetingBody):
-    """Change some of a meeting's settings; omitted fields keep their values. Set status INACTIVE to block joining."""
+    """Change some of a meeting's settings; omitted ones stay."""
 
     meeting_id: MeetingId
     status: Literal["ACTIVE", "INACTIVE"] | None = Field(default=None, description="INACTIVE blocks joining")
 
 
 class ReplaceMeeting(_MeetingBody):
-    """Replace all of a meeting's settings. Prefer update_meeting to change only some."""
+    """Replace all of a meeting's settings (update_meeting changes some)."""
 
     meeting_id: MeetingId
     recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
 
 
 class ListParticipants(AppParams):
-    """List participants added to a meeting (not who is live; see get_active_session). Source of participant_id."""
+    """List participants added to a meeting (who is live: get_active_session)."""
 
     meeting_id: MeetingId
     page_no: PageNo | None = None
@@ -75,13 +75,13 @@ class ListParticipants(AppParams):
 
 
 class AddParticipant(AppParams):
-    """Add a participant to a meeting; the response holds the auth token they join with."""
+    """Add a participant to a meeting; returns their join auth token."""
 
     meeting_id: MeetingId
     custom_participant_id: str = Field(description="Your unique ID, e.g. email or UUID")
     preset_name: str = Field(description="Preset to apply (list_presets)")
     name: str | None = Field(default=None, description="Display name")
-    picture: str | None = Field(default=None, description="Picture URL")
+    picture: HttpsUrl | None = Field(default=None, description="Picture URL")
 
 
 class ParticipantPath(AppParams):
@@ -98,7 +98,7 @@ class UpdateParticipant(ParticipantPath):
     """Edit a participant's name, picture or preset."""
 
     name: str | None = Field(default=None, description="Display name")
-    picture: str | None = Field(default=None, description="Picture URL")
+    picture: HttpsUrl | None = Field(default=None, description="Picture URL")
     preset_name: str | None = Field(default=None, description="Preset to apply (list_presets)")
 
 
@@ -107,7 +107,7 @@ class DeleteParticipant(ParticipantPath):
 
 
 class RefreshParticipantToken(ParticipantPath):
-    """Issue a new auth token for a participant, e.g. when the one from add_participant expired."""
+    """Issue a participant a new auth token (e.g. the old one expired)."""
 
 
 def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:

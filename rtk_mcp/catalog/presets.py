@@ -22,7 +22,7 @@ GROUP = "presets"
 
 Quality = Literal["hd", "vga", "qvga"]
 Produce = Literal["ALLOWED", "NOT_ALLOWED", "CAN_REQUEST"]
-PresetId = Annotated[PathId, Field(description="preset_id from list_presets")]
+PresetId = Annotated[PathId, Field(description="list_presets")]
 
 # Nested models carry no docstring: pydantic would emit it as a schema description (tokens).
 
@@ -55,7 +55,7 @@ class Media(Params):
 
 
 class PresetConfig(Params):
-    max_screenshare_count: int = Field(description="Max concurrent screen shares")
+    max_screenshare_count: int
     max_video_streams: MaxVideoStreams = Field(description="Max visible videos")
     media: Media
     view_type: Literal["GROUP_CALL", "WEBINAR", "AUDIO_ROOM"]
@@ -177,7 +177,7 @@ class Permissions(Params):
     disable_participant_audio: bool = Field(description="Can mute others")
     disable_participant_screensharing: bool
     disable_participant_video: bool
-    hidden_participant: bool = Field(description="Invisible to others")
+    hidden_participant: bool
     kick_participant: bool
     media: MediaPermissions = Field(description="Own media")
     pin_participant: bool
@@ -226,17 +226,14 @@ _PERMISSIONS = "Participant permissions"
 
 
 class ListPresets(AppParams):
-    """List the app's presets (id, name). A preset's name is add_participant's preset_name."""
+    """List presets; a preset's name is add_participant's preset_name."""
 
     page_no: PageNo | None = None
     per_page: PerPage | None = None
 
 
 class CreatePreset(AppParams):
-    """Create a preset (meeting config, UI theme, participant permissions).
-
-    Its `name` is what add_participant's preset_name refers to.
-    """
+    """Create a preset (meeting config, UI theme, permissions) for add_participant's preset_name."""
 
     config: PresetConfig = Field(description=_CONFIG)
     name: str = Field(min_length=1, description=_NAME)
@@ -257,7 +254,7 @@ class DeletePreset(AppParams):
 
 
 class UpdatePreset(AppParams):
-    """Update a preset; send only the fields to change (all optional, at every depth)."""
+    """Update a preset; send only the fields to change, at any depth."""
 
     preset_id: PresetId
     config: ConfigPatch | None = Field(default=None, description=_CONFIG)

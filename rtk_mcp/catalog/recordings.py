@@ -6,17 +6,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, HttpsUrl, ISOTime, PageNo, Params, PathId, PerPage
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AudioConfig, BucketConfig, RtmpConfig, StorageConfig, VideoConfig
 
 GROUP = "recordings"
 
-RecordingId = Annotated[PathId, Field(description="From list_recordings or start_recording")]
+RecordingId = Annotated[PathId, Field(description="list_recordings or start_recording")]
 
 
 class ListRecordings(AppParams):
-    """List an app's recordings (with download URLs), optionally for one meeting or by status. Source of recording_id."""
+    """List recordings, with download URLs."""
 
     meeting_id: str | None = Field(default=None, description="Only this meeting's recordings")
     status: list[Literal["INVOKED", "RECORDING", "UPLOADING", "UPLOADED"]] | None = Field(
@@ -33,14 +33,14 @@ class ListRecordings(AppParams):
 
 
 class InteractiveConfig(Params):
-    type: Literal["ID3"] | None = Field(default=None, description="Timed metadata as ID3 tags")
+    type: Literal["ID3"] | None = None
 
 
 class StartRecording(AppParams):
-    """Start recording a live meeting (meeting_id from list_meetings) or a web page (url). Stop it with update_recording."""
+    """Record a live meeting (meeting_id) or a web page (url); update_recording stops it."""
 
-    meeting_id: str | None = Field(default=None, description="Meeting to record")
-    url: str | None = Field(default=None, description="Record this page instead")
+    meeting_id: str | None = Field(default=None, description="list_meetings")
+    url: HttpsUrl | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
     audio_config: AudioConfig | None = Field(default=None, description="Audio output")
     video_config: VideoConfig | None = Field(default=None, description="Video output")
@@ -55,7 +55,7 @@ class StartRecording(AppParams):
 class GetActiveRecording(AppParams):
     """Get the recording currently running in a meeting, if any."""
 
-    meeting_id: PathId = Field(description="From list_meetings")
+    meeting_id: PathId = Field(description="list_meetings")
 
 
 class GetRecording(AppParams):
@@ -65,7 +65,7 @@ class GetRecording(AppParams):
 
 
 class UpdateRecording(AppParams):
-    """Pause, resume or stop a recording. Stopping ends it for good."""
+    """Pause, resume or stop a recording."""
 
     recording_id: RecordingId
     action: Literal["stop", "pause", "resume"] = Field(description="stop is final")
@@ -82,9 +82,9 @@ class Layer(Params):
 
 
 class StartTrackRecording(AppParams):
-    """Start a per-track recording of a meeting; layers map its audio/video tracks to output destinations."""
+    """Record a meeting's tracks separately; layers map tracks to outputs."""
 
-    meeting_id: str = Field(description="Meeting to record (list_meetings)")
+    meeting_id: str = Field(description="list_meetings")
     layers: dict[str, Layer] = Field(description="Keyed by layer name")
     max_seconds: int | None = Field(default=None, description="Max length (beta)")
 

@@ -25,7 +25,7 @@ class _Filtered(AppParams):
 
 
 class ListSessions(AppParams):
-    """List sessions (runs of meetings) of the app. Supplies session_id."""
+    """List sessions (runs of meetings)."""
 
     associated_id: str | None = Field(default=None, description="Meeting ID")
     start_time: ISOTime | None = None
@@ -40,7 +40,7 @@ class ListSessions(AppParams):
 
 
 class _SessionParams(AppParams):
-    session_id: PathId = Field(description="From list_sessions")
+    session_id: PathId = Field(description="list_sessions")
 
 
 class GetSession(_SessionParams):
@@ -50,7 +50,7 @@ class GetSession(_SessionParams):
 
 
 class ListSessionParticipants(_SessionParams):
-    """List a session's participants. Supplies participant_id (= peer_id)."""
+    """List a session's participants."""
 
     search: str | None = Field(default=None, description="Search string")
     include_peer_events: bool | None = Field(default=None, description="Include peer events")
@@ -64,9 +64,9 @@ class ListSessionParticipants(_SessionParams):
 
 
 class GetSessionParticipant(_SessionParams, _Filtered):
-    """Get a session participant, optionally with device, network and quality stats."""
+    """Get a session participant, optionally with device, network, quality stats."""
 
-    participant_id: PathId = Field(description="From list_session_participants")
+    participant_id: PathId = Field(description="list_session_participants")
     include_peer_events: bool | None = Field(default=None, description="Include peer events")
 
 
@@ -79,7 +79,7 @@ class GetSessionTranscript(_SessionParams):
 
 
 class GetSessionSummary(_SessionParams):
-    """Get a download URL for the summary of a session's participant transcript (see generate_session_summary)."""
+    """Get a download URL for a session's summary (see generate_session_summary)."""
 
 
 class GenerateSessionSummary(_SessionParams):
@@ -87,9 +87,9 @@ class GenerateSessionSummary(_SessionParams):
 
 
 class GetPeerReport(_Filtered):
-    """Get a participant's peer report (device, network, media quality); peer_id from list_session_participants."""
+    """Get a participant's peer report (device, network, media quality)."""
 
-    peer_id: PathId = Field(description="Participant ID")
+    peer_id: PathId = Field(description="participant_id from list_session_participants")
 
 
 _S = "/{app_id}/sessions"

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, PathId
+from rtk_mcp.catalog.common import AppParams, HttpsUrl, PathId
 from rtk_mcp.catalog.endpoint import Endpoint
 
 GROUP = "webhooks"
@@ -23,7 +23,7 @@ WebhookEvent = Literal[
     "meeting.summary",
 ]
 
-WebhookId = Annotated[PathId, Field(description="webhook_id from list_webhooks")]
+WebhookId = Annotated[PathId, Field(description="list_webhooks")]
 
 
 class ListWebhooks(AppParams):
@@ -35,7 +35,7 @@ class CreateWebhook(AppParams):
 
     events: list[WebhookEvent] = Field(description="Events to deliver")
     name: str = Field(description="Webhook name")
-    url: str = Field(description="HTTPS endpoint receiving events")
+    url: HttpsUrl = Field(description="Receives the events")
     enabled: bool | None = Field(default=None, description="Active on creation")
 
 
@@ -46,23 +46,20 @@ class GetWebhook(AppParams):
 
 
 class ReplaceWebhook(CreateWebhook):
-    """Replace a webhook's events, name, url and enabled state entirely.
-
-    For a partial change use update_webhook.
-    """
+    """Replace all of a webhook's settings (update_webhook changes some)."""
 
     webhook_id: WebhookId
     enabled: bool | None = Field(default=None, description="Active or not")
 
 
 class UpdateWebhook(AppParams):
-    """Change only the given fields of a webhook (e.g. disable it, or edit its events)."""
+    """Change some of a webhook's settings, e.g. disable it."""
 
     webhook_id: WebhookId
     enabled: bool | None = Field(default=None, description="Active or not")
     events: list[WebhookEvent] | None = Field(default=None, description="Events to deliver")
     name: str | None = Field(default=None, description="Webhook name")
-    url: str | None = Field(default=None, description="HTTPS endpoint receiving events")
+    url: HttpsUrl | None = Field(default=None, description="Receives the events")
 
 
 class DeleteWebhook(AppParams):

@@ -1,0 +1,94 @@
+"""Helpers for testing your own agent code or scripts against the offline sandbox.
+
+``sandbox_client()`` gives an MCP client connected, in memory, to an rtk-mcp server backed by the
+built-in RealtimeKit emulator: no account, no network, no subprocess. ``call()`` calls one tool and
+returns its structured result, raising :class:`ToolError` (an ``AssertionError``, so pytest shows it
+as a test failure) with the error text the agent would read when the result is an error::
+
+    from rtk_mcp.testing import SEED, call, sandbox_client
+
+    async def test_my_flow():
+        async with sandbox_client() as client:
+            meeting = await call(client, "create_meeting", {"title": "Standup"})
+            host = await call(client, "add_participant", {"meeting_id": meeting["id"], "name": "Ada",
+                                                          "preset_name": "group_call_host",
+                                                          "custom_participant_id": "ada"})
+            assert host["token"]
+
+Use ``sandbox_client`` as an ``async with`` block inside the test itself, not in an async yield
+fixture: the MCP client's task group must be entered and exited in the same task.
+
+Each ``sandbox_client()`` starts from the seeded data (ids in :data:`SEED`) unless ``state_path``
+names a state file, which is then shared by every client opened on it (like ``--sandbox-state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from os import PathLike
+from typing import Any
+
+from mcp import Client
+
+from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, sandbox_settings, sandbox_transport
+from rtk_mcp.selection import select
+
+__all__ = ["SANDBOX_APP_ID", "SEED", "ToolError", "call", "call_error", "sandbox_client", "text_of"]
+
+
+class ToolError(AssertionError):
+    """A tool call returned ``isError``; ``message`` is the text the agent would have read."""
+
+    def __init__(self, tool: str, arguments: dict[str, Any], message: str) -> None:
+        super().__init__(f"{tool} failed: {message}")
+        self.tool = tool
+        self.arguments = arguments
+        self.message = message
+
+
+@asynccontextmanager
+async def sandbox_client(
+    state_path: str | PathLike[str] | None = None,
+    *,
+    toolsets: Iterable[str] = (),
+    tools: Iterable[str] = (),
+    exclude_tools: Iterable[str] = (),
+    read_only: bool = False,
+) -> AsyncIterator[Client]:
+    """An MCP ``Client`` connected in memory to a sandboxed rtk-mcp server.
+
+    The selection arguments mean what ``--toolsets``, ``--tools``, ``--exclude-tools`` and
+    ``--read-only`` mean on the command line (all tools by default). The sandbox's app is the
+    default ``app_id``, so tools can be called without one.
+    """
+    from rtk_mcp.server import build_server
+
+    endpoints = select(toolsets=toolsets, tools=tools, exclude=exclude_tools, read_only=read_only)
+    transport = sandbox_transport(None if state_path is None else str(state_path))
+    server = build_server(sandbox_settings(), endpoints=endpoints, transport=transport)
+    async with Client(server) as client:
+        yield client
+
+
+def text_of(result: Any) -> str:
+    """The text content of a ``CallToolResult`` (what an agent reads)."""
+    return "".join(block.text for block in result.content if block.type == "text")
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Call ``tool`` and return its structured result; raise :class:`ToolError` on an error result."""
+    arguments = arguments or {}
+    result = await client.call_tool(tool, arguments)
+    if result.is_error:
+        raise ToolError(tool, arguments, text_of(result))
+    return result.structured_content or {}
+
+
+async def call_error(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> str:
+    """Call ``tool`` expecting an error result; return its text, or raise ``AssertionError`` if it succeeded."""
+    arguments = arguments or {}
+    result = await client.call_tool(tool, arguments)
+    if not result.is_error:
+        raise AssertionError(f"{tool} was expected to fail but returned: {text_of(result)}")
+    return text_of(result)
