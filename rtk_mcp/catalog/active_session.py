@@ -13,13 +13,13 @@ GROUP = "active_session"
 class ActiveSessionParams(AppParams):
     """Get a meeting's live session (status, participant count, minutes); errors if nobody is in it."""
 
-    meeting_id: PathId = Field(description="list_meetings")
+    meeting_id: PathId = Field(description="From list_meetings")
 
 
 class KickParticipants(ActiveSessionParams):
     """Remove participants from a meeting's live session. Pass [] for the id list you don't use."""
 
-    participant_ids: list[str] = Field(description="list_meeting_participants")
+    participant_ids: list[str] = Field(description="From list_meeting_participants")
     custom_participant_ids: list[str] = Field(description="custom_participant_id values")
 
 

@@ -80,4 +80,4 @@ class Params(BaseModel):
 class AppParams(Params):
     """Base of every endpoint under ``/{app_id}``: the app defaults to ``RTK_APP_ID``."""
 
-    app_id: PathId | None = Field(default=None, description="list_apps")  # server default: RTK_APP_ID
+    app_id: PathId | None = Field(default=None, description="Default: RTK_APP_ID")

@@ -31,7 +31,7 @@ class ListLivestreams(AppParams):
 
 
 class _MeetingParams(AppParams):
-    meeting_id: PathId = Field(description="list_meetings")
+    meeting_id: PathId = Field(description="From list_meetings")
 
 
 class StopMeetingLivestream(_MeetingParams):
@@ -66,11 +66,11 @@ class GetLivestreamSession(AppParams):
     """Get a livestream session (one broadcast run)."""
 
     # The documented placeholder is spelled {livestream-session-id}; the URL is the same.
-    livestream_session_id: PathId = Field(description="get_livestream")
+    livestream_session_id: PathId = Field(description="From get_livestream")
 
 
 class _LivestreamParams(AppParams):
-    livestream_id: PathId = Field(description="list_livestreams")
+    livestream_id: PathId = Field(description="From list_livestreams")
 
 
 class GetActiveLivestreamSession(_LivestreamParams):

@@ -12,8 +12,8 @@ from rtk_mcp.catalog.media import AIConfig, RecordingConfig
 
 GROUP = "meetings"
 
-MeetingId = Annotated[PathId, Field(description="list_meetings")]
-ParticipantId = Annotated[PathId, Field(description="list_meeting_participants")]
+MeetingId = Annotated[PathId, Field(description="From list_meetings")]
+ParticipantId = Annotated[PathId, Field(description="From list_meeting_participants")]
 
 
 class ListMeetings(AppParams):

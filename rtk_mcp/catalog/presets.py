@@ -22,7 +22,7 @@ GROUP = "presets"
 
 Quality = Literal["hd", "vga", "qvga"]
 Produce = Literal["ALLOWED", "NOT_ALLOWED", "CAN_REQUEST"]
-PresetId = Annotated[PathId, Field(description="list_presets")]
+PresetId = Annotated[PathId, Field(description="From list_presets")]
 
 # Nested models carry no docstring: pydantic would emit it as a schema description (tokens).
 

@@ -12,7 +12,7 @@ from rtk_mcp.catalog.media import AudioConfig, BucketConfig, RtmpConfig, Storage
 
 GROUP = "recordings"
 
-RecordingId = Annotated[PathId, Field(description="list_recordings or start_recording")]
+RecordingId = Annotated[PathId, Field(description="From list_recordings or start_recording")]
 
 
 class ListRecordings(AppParams):
@@ -39,7 +39,7 @@ class InteractiveConfig(Params):
 class StartRecording(AppParams):
     """Record a live meeting (meeting_id) or a web page (url); update_recording stops it."""
 
-    meeting_id: str | None = Field(default=None, description="list_meetings")
+    meeting_id: str | None = Field(default=None, description="From list_meetings")
     url: HttpsUrl | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
     audio_config: AudioConfig | None = Field(default=None, description="Audio output")
@@ -55,7 +55,7 @@ class StartRecording(AppParams):
 class GetActiveRecording(AppParams):
     """Get the recording currently running in a meeting, if any."""
 
-    meeting_id: PathId = Field(description="list_meetings")
+    meeting_id: PathId = Field(description="From list_meetings")
 
 
 class GetRecording(AppParams):
@@ -84,7 +84,7 @@ class Layer(Params):
 class StartTrackRecording(AppParams):
     """Record a meeting's tracks separately; layers map tracks to outputs."""
 
-    meeting_id: str = Field(description="list_meetings")
+    meeting_id: str = Field(description="From list_meetings")
     layers: dict[str, Layer] = Field(description="Keyed by layer name")
     max_seconds: int | None = Field(default=None, description="Max length (beta)")
 

@@ -40,7 +40,7 @@ class ListSessions(AppParams):
 
 
 class _SessionParams(AppParams):
-    session_id: PathId = Field(description="list_sessions")
+    session_id: PathId = Field(description="From list_sessions")
 
 
 class GetSession(_SessionParams):
@@ -66,7 +66,7 @@ class ListSessionParticipants(_SessionParams):
 class GetSessionParticipant(_SessionParams, _Filtered):
     """Get a session participant, optionally with device, network, quality stats."""
 
-    participant_id: PathId = Field(description="list_session_participants")
+    participant_id: PathId = Field(description="From list_session_participants")
     include_peer_events: bool | None = Field(default=None, description="Include peer events")
 
 

@@ -23,7 +23,7 @@ WebhookEvent = Literal[
     "meeting.summary",
 ]
 
-WebhookId = Annotated[PathId, Field(description="list_webhooks")]
+WebhookId = Annotated[PathId, Field(description="From list_webhooks")]
 
 
 class ListWebhooks(AppParams):
