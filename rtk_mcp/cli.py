@@ -296,26 +296,10 @@ def _print_tools(endpoints: list[Endpoint], *, as_json: bool, **schema_options: 
 
 
 def _token_cost(text: str) -> str:
-    """``N tokens (o200k)`` with the shared tokenizer when it is available, else a labelled estimate.
+    """``N tokens (o200k, exact)`` when the tokenizer is available, else a labelled estimate."""
+    from rtk_mcp.tokens import token_counter
 
-    The tokenizer is looked for in ``RTK_TOKENIZER_DIR``, then in ``../shared/tokenizer`` beside the
-    checkout (where the test suite reads it); counting needs the ``tiktoken`` package.
-    """
-    from pathlib import Path
-
-    candidates = [os.environ.get("RTK_TOKENIZER_DIR", "").strip(),
-                  str(Path(__file__).resolve().parents[2] / "shared" / "tokenizer")]
-    for folder in filter(None, candidates):
-        script = Path(folder) / "count_tokens.py"
-        if not script.is_file():
-            continue
-        try:
-            import importlib.util
-
-            spec = importlib.util.spec_from_file_location("_rtk_count_tokens", script)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-            return f"{module.count(text)} tokens (o200k, exact)"
-        except Exception as exc:  # tiktoken missing, a broken file: fall back to the estimate
-            logger.info("token counter in %s unavailable: %s", folder, exc)
+    count = token_counter()
+    if count is not None:
+        return f"{count(text)} tokens (o200k, exact)"
     return f"about {len(text) // 4} tokens (estimate: characters / 4; set RTK_TOKENIZER_DIR for an exact count)"

@@ -20,6 +20,28 @@ ACCOUNT = "acc123"
 APP = "app-1"
 BASE = "https://api.test/client/v4"
 
+#: A complete, valid create_preset body (config, ui with its required design tokens).
+PRESET = {
+    "name": "host",
+    "config": {
+        "view_type": "GROUP_CALL",
+        "max_screenshare_count": 1,
+        "max_video_streams": {"desktop": 9, "mobile": 4},
+        "media": {"video": {"quality": "hd", "frame_rate": 30}, "screenshare": {"quality": "hd", "frame_rate": 5}},
+    },
+    "ui": {
+        "design_tokens": {
+            "border_radius": "rounded", "border_width": "thin", "theme": "dark", "logo": "", "spacing_base": 4,
+            "colors": {
+                "background": {"600": "#222", "700": "#1f1f1f", "800": "#1a1a1a", "900": "#141414", "1000": "#000"},
+                "brand": {"300": "#a", "400": "#b", "500": "#c", "600": "#d", "700": "#e"},
+                "danger": "#f00", "success": "#0f0", "text": "#fff", "text_on_brand": "#fff",
+                "video_bg": "#111", "warning": "#ff0",
+            },
+        },
+    },
+}
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:

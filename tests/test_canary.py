@@ -9,9 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +26,7 @@ from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings, text_of
 from tests.test_requests import CASES
-from tests.test_stdio_subprocess import _StdioSession
+from tests.stdio_session import StdioSession
 
 CANARY_TOKEN = "cfut_CANARY_TOKEN_5e1f0a77d2"
 STORAGE = {
@@ -182,16 +179,11 @@ def echo_api_url() -> Iterator[str]:
 
 
 def test_no_canary_on_a_stdio_servers_stdout_or_stderr(echo_api_url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RTK_"))}
-    env.update(CLOUDFLARE_API_TOKEN=CANARY_TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9", RTK_APP_ID="app-9",
-               RTK_API_BASE_URL=echo_api_url)
-    process = subprocess.Popen([sys.executable, "-m", "rtk_mcp", "--log-level", "DEBUG"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    session = _StdioSession(process)
+    session = StdioSession("--log-level", "DEBUG", env=dict(
+        CLOUDFLARE_API_TOKEN=CANARY_TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9", RTK_APP_ID="app-9",
+        RTK_API_BASE_URL=echo_api_url))
     try:
-        session.send("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
-                                    "clientInfo": {"name": "test", "version": "0"}})
-        session.send("notifications/initialized", notify=True)
+        session.initialize()
         calls = [("start_recording", ARGUMENTS["start_recording"], False),  # success, echoing the body
                  ("create_meeting", ARGUMENTS["create_meeting"], True),  # 400, echoing token and body
                  ("start_recording", {"meeting_id": "m1", "storage_config": {**STORAGE, "type": "ftp"}}, True)]
@@ -199,16 +191,7 @@ def test_no_canary_on_a_stdio_servers_stdout_or_stderr(echo_api_url: str) -> Non
             reply = session.send("tools/call", {"name": name, "arguments": arguments})
             assert reply is not None and bool(reply["result"].get("isError")) is failing
     finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    assert process.stdout is not None and process.stderr is not None
-    with process.stdout, process.stderr:
-        stdout = b"".join(session.stdout_lines).decode() + process.stdout.read().decode()
-        stderr = process.stderr.read().decode()
+        stdout, stderr = session.close()
     assert "tool=create_meeting POST" in stderr  # DEBUG logging really was on
     _assert_no_canary(stdout, "stdout")
     _assert_no_canary(stderr, "stderr")

@@ -152,7 +152,7 @@ FAULTS = {
     "5xx throughout": Fault(
         (status(500, {"errors": [{"message": "internal"}]}),), 3, 1,
         "HTTP 500: RealtimeKit had a server error: internal. Try again.",
-        f"HTTP 500: RealtimeKit had a server error: internal. It was not resent", read_waits=2,
+        "HTTP 500: RealtimeKit had a server error: internal. It was not resent", read_waits=2,
     ),
     "html body": Fault(
         (status(200, text="<html><body>Bad gateway</body></html>", **{"content-type": "text/html"}),), 1, 1,
@@ -168,7 +168,7 @@ FAULTS = {
     ),
     "malformed json": Fault(
         (status(200, text='{"success": true, "data": [', **{"content-type": "application/json"}),), 1, 1,
-        "not JSON (application/json). Try again.", f"not JSON (application/json). It was not resent",
+        "not JSON (application/json). Try again.", "not JSON (application/json). It was not resent",
     ),
     "success false on 200": Fault(
         (status(200, {"success": False, "error": {"code": 9, "message": "quota exceeded"}}),), 1, 1,

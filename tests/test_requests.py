@@ -10,10 +10,9 @@ import json
 from typing import Any
 
 import pytest
-from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
-from tests.conftest import FakeAPI, connect, text_of
+from tests.conftest import PRESET, FakeAPI, connect, text_of
 
 KIT = "/client/v4/accounts/acc123/realtime/kit"
 
@@ -27,26 +26,6 @@ RECORDING_CONFIG = {
 AI_CONFIG = {
     "summarization": {"summary_type": "team_meeting", "text_format": "markdown", "word_limit": 300},
     "transcription": {"language": "en-US", "keywords": ["RealtimeKit"], "profanity_filter": True},
-}
-PRESET = {
-    "name": "host",
-    "config": {
-        "view_type": "GROUP_CALL",
-        "max_screenshare_count": 1,
-        "max_video_streams": {"desktop": 9, "mobile": 4},
-        "media": {"video": {"quality": "hd", "frame_rate": 30}, "screenshare": {"quality": "hd", "frame_rate": 5}},
-    },
-    "ui": {
-        "design_tokens": {
-            "border_radius": "rounded", "border_width": "thin", "theme": "dark", "logo": "", "spacing_base": 4,
-            "colors": {
-                "background": {"600": "#222", "700": "#1f1f1f", "800": "#1a1a1a", "900": "#141414", "1000": "#000"},
-                "brand": {"300": "#a", "400": "#b", "500": "#c", "600": "#d", "700": "#e"},
-                "danger": "#f00", "success": "#0f0", "text": "#fff", "text_on_brand": "#fff",
-                "video_bg": "#111", "warning": "#ff0",
-            },
-        },
-    },
 }
 WEBHOOK = {"name": "events", "url": "https://example.com/hook", "events": ["meeting.started", "meeting.ended"]}
 

@@ -20,31 +20,13 @@ from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
 from rtk_mcp.testing import SANDBOX_APP_ID, SEED, ToolError, call, call_error, sandbox_client
+from tests.conftest import PRESET as CREATE_PRESET_BODY
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ALL_TOOLS = {ep.name for ep in ENDPOINTS}
 TIME_LIMIT = 10  # seconds for one flow; everything is in memory, so this only catches hangs
 
-PRESET = {
-    "name": "panelist",
-    "config": {
-        "view_type": "GROUP_CALL",
-        "max_screenshare_count": 1,
-        "max_video_streams": {"desktop": 9, "mobile": 4},
-        "media": {"video": {"quality": "hd", "frame_rate": 30}, "screenshare": {"quality": "hd", "frame_rate": 5}},
-    },
-    "ui": {
-        "design_tokens": {
-            "border_radius": "rounded", "border_width": "thin", "theme": "dark", "logo": "", "spacing_base": 4,
-            "colors": {
-                "background": {"600": "#222", "700": "#1f1f1f", "800": "#1a1a1a", "900": "#141414", "1000": "#000"},
-                "brand": {"300": "#a", "400": "#b", "500": "#c", "600": "#d", "700": "#e"},
-                "danger": "#f00", "success": "#0f0", "text": "#fff", "text_on_brand": "#fff",
-                "video_bg": "#111", "warning": "#ff0",
-            },
-        },
-    },
-}
+PRESET = {**CREATE_PRESET_BODY, "name": "panelist"}
 
 
 class Tools:

@@ -8,10 +8,9 @@ costs about 62,000 tokens (``tools/benchmark.py`` measures both).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -19,6 +18,7 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
+from rtk_mcp.tokens import token_counter
 from rtk_mcp.selection import select
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
@@ -29,20 +29,11 @@ from tests.conftest import FakeAPI, settings
 #: ``--lean-schemas`` saves about 1,200 more (checked below).
 BUDGET = 12_800
 
-TOKENIZER = Path(__file__).resolve().parents[2] / "shared" / "tokenizer" / "count_tokens.py"
-
-
 @pytest.fixture(scope="module")
-def tokenizer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("count_tokens", TOKENIZER)
-    assert spec and spec.loader, f"no tokenizer at {TOKENIZER}"
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _count(tokenizer: ModuleType, text: str) -> int:
-    return len(tokenizer.encoding().encode(text, disallowed_special=()))
+def count() -> Callable[[str], int]:
+    counter = token_counter()
+    assert counter is not None, "no tokenizer: expected ../shared/tokenizer beside the checkout (or RTK_TOKENIZER_DIR)"
+    return counter
 
 
 def catalogue(**build: Any) -> str:
@@ -57,28 +48,28 @@ def catalogue(**build: Any) -> str:
     return anyio.run(fetch)
 
 
-def test_the_full_catalogue_fits_the_budget(tokenizer: ModuleType) -> None:
+def test_the_full_catalogue_fits_the_budget(count: Callable[[str], int]) -> None:
     text = catalogue()
     assert len(json.loads(text)["tools"]) == len(ENDPOINTS) == 53
-    tokens = _count(tokenizer, text)
+    tokens = count(text)
     assert tokens <= BUDGET, f"tools/list costs {tokens} tokens, over the {BUDGET} budget"
 
 
-def test_no_single_tool_dominates(tokenizer: ModuleType) -> None:
+def test_no_single_tool_dominates(count: Callable[[str], int]) -> None:
     """The biggest definition (create_preset, the whole preset body) stays under 15% of the budget."""
     for tool in json.loads(catalogue())["tools"]:
-        tokens = _count(tokenizer, json.dumps(tool, separators=(",", ":")))
+        tokens = count(json.dumps(tool, separators=(",", ":")))
         assert tokens <= 0.15 * BUDGET, (tool["name"], tokens)
 
 
-def test_selection_and_options_move_the_cost_the_right_way(tokenizer: ModuleType) -> None:
-    full = _count(tokenizer, catalogue())
-    read_only = _count(tokenizer, catalogue(endpoints=select(read_only=True)))
-    default = _count(tokenizer, catalogue(endpoints=select(toolsets=["default"])))
+def test_selection_and_options_move_the_cost_the_right_way(count: Callable[[str], int]) -> None:
+    full = count(catalogue())
+    read_only = count(catalogue(endpoints=select(read_only=True)))
+    default = count(catalogue(endpoints=select(toolsets=["default"])))
     assert read_only < full / 2 and default < full / 2
     # Opt-in extras cost more; they are off by default for that reason.
-    assert _count(tokenizer, catalogue(output_schemas=True)) > full
-    assert _count(tokenizer, catalogue(lean_schemas=True)) < full
+    assert count(catalogue(output_schemas=True)) > full
+    assert count(catalogue(lean_schemas=True)) < full
 
 
 def test_the_schema_cache_is_used_only_when_it_matches_the_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import importlib.util
 import json
 import os
 import platform
@@ -51,7 +50,8 @@ sys.path.insert(0, str(ROOT))
 import httpx2  # noqa: E402
 
 from rtk_mcp import __version__  # noqa: E402
-from rtk_mcp.sandbox import API_PREFIX, SANDBOX_APP_ID, SEED  # noqa: E402
+from rtk_mcp.tokens import token_counter  # noqa: E402
+from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED  # noqa: E402
 
 BENCH = ROOT / ".bench"
 PEER_VENV = BENCH / "fastmcp-venv"
@@ -125,17 +125,10 @@ def fake_api(latency_ms: float = 0) -> Any:
 
 
 def tokenizer() -> tuple[Any, str]:
-    for folder in (os.environ.get("RTK_TOKENIZER_DIR", ""), str(ROOT.parent / "shared" / "tokenizer")):
-        script = Path(folder) / "count_tokens.py" if folder else None
-        if script and script.is_file():
-            try:
-                spec = importlib.util.spec_from_file_location("count_tokens", script)
-                module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-                spec.loader.exec_module(module)  # type: ignore[union-attr]
-                encoding = module.encoding()
-                return (lambda text: len(encoding.encode(text, disallowed_special=()))), "o200k tokens"
-            except Exception as exc:
-                print(f"tokenizer in {folder} unavailable ({exc}); estimating", file=sys.stderr)
+    count = token_counter()
+    if count is not None:
+        return count, "o200k tokens"
+    print("tokenizer unavailable; estimating", file=sys.stderr)
     return (lambda text: len(text) // 4), "estimated tokens (chars/4)"
 
 

@@ -1,0 +1,73 @@
+"""A real ``rtk-mcp`` subprocess spoken to line by line over stdio, as an assistant does."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from typing import Any
+
+
+class StdioSession:
+    """Starts ``python -m rtk_mcp ARGS`` with ``env`` added to a copy of the environment stripped of
+    CLOUDFLARE_*/RTK_* variables; ``send`` writes one JSON-RPC message and waits for its answer;
+    ``close`` ends stdin and returns everything the process wrote (stdout, stderr)."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RTK_"))}
+        self.process = subprocess.Popen([sys.executable, "-m", "rtk_mcp", *args], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**clean, **env})
+        self.stdout_lines: list[bytes] = []
+        self._next_id = 0
+
+    def initialize(self) -> dict[str, Any]:
+        reply = self.send("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                         "clientInfo": {"name": "test", "version": "0"}})
+        self.send("notifications/initialized", notify=True)
+        assert reply is not None
+        return reply
+
+    def send(self, method: str, params: dict[str, Any] | None = None, *, notify: bool = False) -> dict[str, Any] | None:
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        if not notify:
+            self._next_id += 1
+            message["id"] = self._next_id
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        self.process.stdin.flush()
+        return None if notify else self._read_response(self._next_id)
+
+    def _read_response(self, request_id: int, timeout: float = 20.0) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.stdout_lines.append(line)
+            message = json.loads(line)
+            if message.get("id") == request_id:
+                return message
+        raise AssertionError(f"no response to request {request_id}")
+
+    def close(self) -> tuple[str, str]:
+        """End the session; return all of stdout (including lines already read) and stderr."""
+        assert self.process.stdin and self.process.stdout and self.process.stderr
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with self.process.stdout, self.process.stderr:
+            stdout = b"".join(self.stdout_lines) + self.process.stdout.read()
+            stderr = self.process.stderr.read()
+        return stdout.decode(), stderr.decode()
