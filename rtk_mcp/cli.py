@@ -32,7 +32,7 @@ environment:
   RTK_APP_ID             default app_id for every tool (optional; list_apps shows ids)
   RTK_API_BASE_URL       API base URL (default https://api.cloudflare.com/client/v4)
   RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL,
-  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1, RTK_EXPLICIT_SCHEMAS=1
+  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1, RTK_LEAN_SCHEMAS=1
                          the same as the flags of those names
   RTK_TIMEOUT            seconds per HTTP attempt (default 30; connecting: 5)
   RTK_MCP_HTTP_TOKEN     --transport http: bearer token every request must carry (required to bind
@@ -250,11 +250,11 @@ def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
 
 
 async def _serve_stdio(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
-    from rtk_mcp.stdio import fast_stdio_server  # the SDK's framing, without a thread hop per line
+    from mcp.server.stdio import stdio_server
 
     server = _make_server(args, endpoints)
     print(_startup_line(args, endpoints, "stdio"), file=sys.stderr)
-    async with fast_stdio_server() as (read_stream, write_stream):
+    async with stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
     return 0
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
+import re
 import logging
 import random
 import time
@@ -30,7 +32,7 @@ from rtk_mcp.config import Settings
 from rtk_mcp.errors import ApiError, BadResponse, TransportFailure
 from rtk_mcp.ratelimit import RateLimiter
 
-__all__ = ["RealtimeKitClient", "Reply", "LIST_TOOL_FOR_ID"]
+__all__ = ["RealtimeKitClient", "Reply", "CHECK_WITH"]
 
 logger = logging.getLogger("rtk_mcp.client")
 
@@ -44,19 +46,30 @@ MAX_RETRY_AFTER_S = 60.0
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _MAX_MESSAGE_CHARS = 300
 
-#: Which tool lists valid values for a path id, for "not found" hints.
-LIST_TOOL_FOR_ID = {
-    "app_id": "list_apps",
-    "meeting_id": "list_meetings",
-    "participant_id": "list_meeting_participants or list_session_participants",
-    "preset_id": "list_presets",
-    "session_id": "list_sessions",
-    "peer_id": "list_session_participants",
-    "recording_id": "list_recordings",
-    "webhook_id": "list_webhooks",
-    "livestream_id": "list_livestreams",
-    "livestream_session_id": "get_livestream",
+#: For each write (POST/PATCH, which are never resent after an ambiguous failure): the read tool
+#: that shows whether it took effect.
+CHECK_WITH = {
+    "create_app": "list_apps",
+    "create_meeting": "list_meetings",
+    "update_meeting": "get_meeting",
+    "add_participant": "list_meeting_participants",
+    "update_participant": "get_participant",
+    "refresh_participant_token": "get_participant",
+    "create_preset": "list_presets",
+    "update_preset": "get_preset",
+    "generate_session_summary": "get_session_summary",
+    "start_recording": "get_active_recording",
+    "start_track_recording": "list_recordings",
+    "create_webhook": "list_webhooks",
+    "update_webhook": "get_webhook",
+    "kick_participants": "get_active_session",
+    "kick_all_participants": "get_active_session",
+    "create_poll": "get_active_session",
+    "create_livestream": "list_livestreams",
+    "start_meeting_livestream": "get_meeting_active_livestream",
+    "stop_meeting_livestream": "get_meeting_active_livestream",
 }
+_FROM_TOOL = re.compile(r"\bFrom (\w+(?: or \w+)?)")
 
 
 @dataclass(frozen=True)
@@ -123,21 +136,25 @@ class RealtimeKitClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        masked = [s for s in (self.settings.api_token, *secrets) if s]
+        # Values under 4 characters are not masked: replacing "i" everywhere would garble the message.
+        masked = [s for s in (self.settings.api_token, *secrets) if s and len(s) >= 4]
         idempotent = endpoint.method in _IDEMPOTENT_METHODS
         started = time.perf_counter()
         give_up_at = self._clock() + self.deadline
         retries = 0
         status: int | str = "-"
+        in_flight = False  # whether the deadline can catch an attempt on its way to the server
         try:
             with anyio.fail_after(self.deadline):
                 while True:
                     await self._limiter.acquire()  # every attempt counts against the published limits
+                    in_flight = True
                     try:
                         status, raw, response_headers = await self._send_once(
                             endpoint.method, url, _encode_query(query), headers, content
                         )
                     except _NOT_SENT as exc:
+                        in_flight = False
                         # The request never reached the server: safe to resend, even a POST.
                         status = type(exc).__name__
                         if await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
@@ -155,6 +172,7 @@ class RealtimeKitClient:
                             retries += 1
                             continue
                         raise TransportFailure(_transport_message(endpoint, exc, retries)) from None
+                    in_flight = False
                     if _retryable(status) and (idempotent or status == 429):
                         asked = _retry_after(response_headers)
                         wait = self._backoff(retries + 1) if asked is None else asked
@@ -165,6 +183,12 @@ class RealtimeKitClient:
                     return _interpret(endpoint, status, raw, response_headers, masked)
         except TimeoutError:
             status = "deadline"
+            if not in_flight and not idempotent:
+                raise TransportFailure(
+                    f"The call was not sent within {self.deadline:g} s: it waited in rtk-mcp's queue for the "
+                    "API rate limits (250 requests per 10 s, 1200 per 5 minutes), or between retries of a "
+                    "request that never reached the server. Nothing was changed; try again in a minute."
+                ) from None
             raise TransportFailure(
                 f"The call did not finish within {self.deadline:g} s overall. "
                 + _outcome_hint(endpoint)
@@ -241,14 +265,14 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
     """Seconds the server asked us to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or a date)."""
     if (ms := headers.get("retry-after-ms")) is not None:
         try:
-            return max(0.0, float(ms) / 1000)
+            return _seconds(float(ms) / 1000)
         except ValueError:
             pass
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        return _seconds(float(value))
     except ValueError:
         pass
     try:
@@ -258,21 +282,32 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _seconds(value: float) -> float | None:
+    """A usable wait: ``Retry-After: 1e999`` or ``nan`` is no instruction at all."""
+    return max(0.0, value) if math.isfinite(value) else None
+
+
 def _outcome_hint(endpoint: Endpoint) -> str:
     if endpoint.method in _IDEMPOTENT_METHODS:
         return "Try again."
-    check = f"; check with {_checker(endpoint)}" if _checker(endpoint) else ""
+    check = f"; check with {CHECK_WITH[endpoint.name]}" if endpoint.name in CHECK_WITH else ""
     return f"It was not resent because it may have taken effect: its outcome is unknown{check} before retrying."
 
 
-def _checker(endpoint: Endpoint) -> str | None:
-    """The read tool that shows whether a write took effect."""
-    for name in reversed(endpoint.path_fields):
-        if name in LIST_TOOL_FOR_ID and name != "app_id":
-            return LIST_TOOL_FOR_ID[name]
-    return {"apps": "list_apps", "presets": "list_presets", "webhooks": "list_webhooks",
-            "recordings": "list_recordings", "livestreams": "list_livestreams",
-            "meetings": "list_meetings"}.get(endpoint.group)
+def _not_found_hint(endpoint: Endpoint) -> str:
+    """Which ids to check and which tool lists each, read from the id fields' own descriptions."""
+    ids = list(endpoint.path_fields)
+    if not ids:
+        return "Check CLOUDFLARE_ACCOUNT_ID and RTK_API_BASE_URL."
+    sources = []
+    for name in ids:
+        description = "From list_apps" if name == "app_id" else endpoint.params.model_fields[name].description
+        found = _FROM_TOOL.search(description or "")
+        sources.append(f"{found.group(1)} shows valid {name} values" if found else f"check {name}")
+    hint = f"Check {', '.join(ids)}; {'; '.join(sources)}."
+    if "active" in endpoint.name:
+        hint = f"Nothing may be active there right now, or an id is wrong. {hint}"
+    return hint
 
 
 def _transport_message(endpoint: Endpoint, exc: Exception, retries: int) -> str:
@@ -295,7 +330,9 @@ def _interpret(
             pass
     if 200 <= status < 300:
         if not text:
-            if status == 204:  # "No Content" is an answer; an empty 200 where JSON belongs is not
+            # "No Content", or an operation documented to return nothing, is an answer; an empty body
+            # where the reference documents JSON is not.
+            if status == 204 or endpoint.returns_nothing:
                 return Reply(status, None)
             raise BadResponse(
                 f"The RealtimeKit API answered HTTP {status} with an empty body where JSON was expected. "
@@ -332,10 +369,7 @@ def _status_message(endpoint: Endpoint, status: int, api_message: str | None, wa
             "for this account (check CLOUDFLARE_ACCOUNT_ID too)."
         )
     if status == 404:
-        ids = [name for name in endpoint.path_fields if name != "account_id"]
-        shown = "; ".join(f"{LIST_TOOL_FOR_ID[n]} shows valid {n} values" for n in ids if n in LIST_TOOL_FOR_ID)
-        names = ", ".join(ids) or "the request"
-        return f"HTTP 404 Not Found{said}. Check {names}{'; ' + shown if shown else ''}."
+        return f"HTTP 404 Not Found{said}. {_not_found_hint(endpoint)}"
     if status in (400, 409, 422):
         return f"HTTP {status}: the API rejected the request{said}. Fix the arguments and call again."
     if status == 429:
@@ -362,7 +396,7 @@ def _api_message(payload: Any, masked: list[str]) -> str | None:
     errors = payload.get("errors")
     if isinstance(errors, list):
         for item in errors[:3]:
-            parts.append(str(item.get("message", "")) if isinstance(item, dict) else str(item))
+            parts.append(str(item.get("message") or "") if isinstance(item, dict) else str(item))
     if isinstance(payload.get("message"), str):
         parts.append(payload["message"])
     message = "; ".join(p for p in parts if p)

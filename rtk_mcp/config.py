@@ -7,6 +7,8 @@ here and reported by every call, in one sentence naming all of them.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,7 +42,7 @@ class Settings:
             account_id=get("CLOUDFLARE_ACCOUNT_ID"),
             default_app_id=get("RTK_APP_ID"),
             base_url=(get("RTK_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
-            timeout=float(get("RTK_TIMEOUT") or 30.0),
+            timeout=_positive_seconds(get("RTK_TIMEOUT"), default=30.0, name="RTK_TIMEOUT"),
         )
 
     @property
@@ -59,3 +61,17 @@ class Settings:
             "Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), "
             "then restart the server; or run `rtk-mcp --sandbox` to try every tool offline."
         )
+
+
+def _positive_seconds(value: str | None, *, default: float, name: str) -> float:
+    """A bad value is reported on stderr and replaced by the default: the server still starts."""
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        logging.getLogger("rtk_mcp").warning("%s must be a positive number of seconds; using %g", name, default)
+        return default
+    return seconds

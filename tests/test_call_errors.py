@@ -6,6 +6,9 @@ import httpx2
 import pytest
 from mcp import Client
 
+from rtk_mcp.catalog import ENDPOINTS
+from rtk_mcp.client import CHECK_WITH, RealtimeKitClient
+from rtk_mcp.config import Settings
 from rtk_mcp.server import build_server
 from tests.conftest import TOKEN, FakeAPI, connect, settings, text_of
 
@@ -161,3 +164,62 @@ async def test_every_request_carries_bearer_auth_and_user_agent(fake_api: FakeAP
         request = fake_api.requests[-1]
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
         assert request.headers["user-agent"].startswith("rtk-mcp/")
+
+
+async def test_not_found_on_an_active_resource_says_nothing_may_be_running(fake_api: FakeAPI) -> None:
+    fake_api.responder = _answer(404, {"success": False, "error": {"message": "No active recording found"}})
+    async with connect(fake_api) as client:
+        result = await client.call_tool("get_active_recording", {"meeting_id": "m1"})
+    assert "Nothing may be active there right now" in text_of(result)
+    assert "list_meetings shows valid meeting_id values" in text_of(result)
+
+
+async def test_not_found_with_no_ids_points_at_the_account_and_base_url(fake_api: FakeAPI) -> None:
+    fake_api.responder = _answer(404, {"success": False, "error": {"message": "Not found"}})
+    async with connect(fake_api) as client:
+        result = await client.call_tool("list_apps", {})
+    assert "CLOUDFLARE_ACCOUNT_ID" in text_of(result) and "RTK_API_BASE_URL" in text_of(result)
+    async with connect(fake_api) as client:
+        result = await client.call_tool("list_meetings", {})
+    assert "Check app_id; list_apps shows valid app_id values" in text_of(result)
+
+
+async def test_session_participant_not_found_points_at_session_participants(fake_api: FakeAPI) -> None:
+    fake_api.responder = _answer(404, {"success": False, "error": {"message": "Participant not found"}})
+    async with connect(fake_api) as client:
+        result = await client.call_tool("get_session_participant", {"session_id": "s1", "participant_id": "p1"})
+    assert "list_session_participants shows valid participant_id values" in text_of(result)
+    assert "list_meeting_participants" not in text_of(result)
+
+
+async def test_an_infinite_retry_after_is_ignored_not_a_crash(fake_api: FakeAPI) -> None:
+    fake_api.responder = _answer(429, {"success": False, "error": {"message": "slow down"}}, **{"retry-after": "1e999"})
+    server = build_server(settings(), client=RealtimeKitClient(settings(), transport=fake_api.transport, max_retries=0))
+    async with Client(server) as client:
+        result = await client.call_tool("list_apps", {})
+    assert result.is_error and "HTTP 429" in text_of(result) and "internally" not in text_of(result)
+
+
+def test_a_bad_timeout_setting_falls_back_instead_of_crashing() -> None:
+    for bad in ("abc", "0", "-5", "inf"):
+        assert Settings.from_env({"RTK_TIMEOUT": bad}).timeout == 30.0
+    assert Settings.from_env({"RTK_TIMEOUT": "7.5"}).timeout == 7.5
+
+
+def test_every_write_names_the_read_tool_that_shows_its_outcome() -> None:
+    writes = {ep.name for ep in ENDPOINTS if ep.method in {"POST", "PATCH"}}
+    assert set(CHECK_WITH) == writes
+    assert set(CHECK_WITH.values()) <= {ep.name for ep in ENDPOINTS if ep.read_only}
+
+
+async def test_a_write_stuck_in_the_rate_limit_queue_is_reported_as_not_sent(fake_api: FakeAPI) -> None:
+    from rtk_mcp.ratelimit import RateLimiter
+
+    api = RealtimeKitClient(settings(), transport=fake_api.transport, deadline=0.3,
+                            rate_limiter=RateLimiter(((1, 1000.0),)))
+    async with Client(build_server(settings(), client=api)) as client:
+        first = await client.call_tool("create_meeting", {"title": "a"})
+        second = await client.call_tool("create_meeting", {"title": "b"})
+    assert not first.is_error
+    assert second.is_error and "was not sent" in text_of(second) and "Nothing was changed" in text_of(second)
+    assert len(fake_api.requests) == 1

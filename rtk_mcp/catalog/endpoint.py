@@ -59,6 +59,8 @@ class Endpoint:
     idempotent: bool | None = None
     #: Where the reference documents the same operation under another group, say so here.
     alias_of: str | None = None
+    #: The reference documents no response body (``void``): an empty 2xx answer is a success.
+    returns_nothing: bool = False
     #: Whether the result is a list of items, so the tool takes :data:`FIELDS_ARG` (which fields of
     #: each item to return; applied by ``rtk_mcp.shaping.select_fields``, never sent to the API).
     #: ``None`` derives it from the name: the ``list_*`` tools.

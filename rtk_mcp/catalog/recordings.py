@@ -104,5 +104,6 @@ ENDPOINTS = [
     # PUT (idempotent), but "stop" ends the recording irreversibly.
     _ep("update_recording", "PUT", _R + "/{recording_id}", UpdateRecording, "Pause/resume/stop recording",
         destructive=True),
-    _ep("start_track_recording", "POST", _R + "/track", StartTrackRecording, "Start track recording"),
+    _ep("start_track_recording", "POST", _R + "/track", StartTrackRecording, "Start track recording",
+        returns_nothing=True),
 ]

@@ -117,7 +117,7 @@ ENDPOINTS = [
     ),
     Endpoint(
         "generate_session_summary", "POST", _S + "/{session_id}/summary", GenerateSessionSummary,
-        group=GROUP, title="Generate session summary",
+        group=GROUP, title="Generate session summary", returns_nothing=True,
     ),
     Endpoint(
         "get_peer_report", "GET", _S + "/peer-report/{peer_id}", GetPeerReport, group=GROUP, title="Get peer report"
