@@ -1,4 +1,5 @@
-"""A real ``rtk-mcp`` subprocess spoken to line by line over stdio, as an assistant does."""
+"""A real ``rtk-mcp`` subprocess spoken to line by line over stdio, as an assistant does, and a
+loopback HTTP server to stand in for the RealtimeKit API behind it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
@@ -71,3 +76,15 @@ class StdioSession:
             stdout = b"".join(self.stdout_lines) + self.process.stdout.read()
             stderr = self.process.stderr.read()
         return stdout.decode(), stderr.decode()
+
+
+@contextmanager
+def loopback_api(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free loopback port; yield the base URL to put in ``RTK_API_BASE_URL``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/client/v4"
+    finally:
+        server.shutdown()
+        server.server_close()

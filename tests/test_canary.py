@@ -9,9 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import anyio
@@ -26,7 +25,7 @@ from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings, text_of
 from tests.test_requests import CASES
-from tests.stdio_session import StdioSession
+from tests.stdio_session import StdioSession, loopback_api
 
 CANARY_TOKEN = "cfut_CANARY_TOKEN_5e1f0a77d2"
 STORAGE = {
@@ -169,13 +168,8 @@ def echo_api_url() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/client/v4"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_api(Echo) as url:
+        yield url
 
 
 def test_no_canary_on_a_stdio_servers_stdout_or_stderr(echo_api_url: str) -> None:

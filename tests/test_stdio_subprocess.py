@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from tests.conftest import TOKEN
-from tests.stdio_session import StdioSession
+from tests.stdio_session import StdioSession, loopback_api
 
 
 class _FakeRealtimeKit(BaseHTTPRequestHandler):
@@ -33,14 +32,8 @@ class _FakeRealtimeKit(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_api_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRealtimeKit)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/client/v4"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_api(_FakeRealtimeKit) as url:
+        yield url
 
 
 def test_stdio_server_lists_tools_and_calls_one_against_a_local_api(fake_api_url: str) -> None:
