@@ -25,7 +25,7 @@ from tests.conftest import FakeAPI, settings
 
 #: The whole catalogue as served by default: every documented parameter with its description, every
 #: node typed (Gemini/Vertex clients need that) and all five annotations on every tool. The goal is
-#: 10,000; this is what the catalogue costs now (12,748), so it cannot grow unnoticed.
+#: 10,000; this is what the catalogue costs now (12,766), so it cannot grow unnoticed.
 #: ``--lean-schemas`` saves about 1,200 more (checked below).
 BUDGET = 12_800
 

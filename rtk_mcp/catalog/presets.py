@@ -107,8 +107,9 @@ class DesignTokens(Params):
 
 class PresetUI(Params):
     design_tokens: DesignTokens
-    # `unknown` in the reference: any JSON, passed through as given.
-    config_diff: Any = Field(default=None, description="UI config overrides")
+    # `unknown` in the reference; in practice an object of UI overrides. Typed as an open object so
+    # every schema node has a type (Gemini/Vertex clients reject an untyped one); passed through as given.
+    config_diff: dict[str, Any] | None = Field(default=None, description="UI config overrides")
 
 
 # --- permissions ------------------------------------------------------------------------------
