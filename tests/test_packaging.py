@@ -1,7 +1,8 @@
 """The wheel and sdist build with standard tools, and the wheel alone is a working rtk-mcp.
 
 ``python -m build`` makes the sdist and then the wheel *from the sdist* (so the sdist is complete
-too), in an isolated build environment (hatchling comes from the package index, as for any user).
+too). ``--no-isolation`` uses the hatchling installed with the test extras, so the test needs no
+network (a user's ``python -m build`` fetches hatchling into an isolated environment instead).
 The wheel is then installed into a fresh, empty venv (no system site-packages, no access to this
 checkout) and its ``rtk-mcp`` entry point is run from outside the checkout.
 
@@ -75,7 +76,7 @@ def _link_dependencies(requirements: list[str], target: Path) -> None:
 
 def test_wheel_and_sdist_build_and_the_wheel_installs_into_an_empty_venv(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    _run(sys.executable, "-m", "build", "--outdir", dist, ROOT, cwd=tmp_path, timeout=180)
+    _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT, cwd=tmp_path, timeout=180)
     version = rtk_mcp.__version__
     wheel = dist / f"rtk_mcp-{version}-py3-none-any.whl"
     sdist = dist / f"rtk_mcp-{version}.tar.gz"
