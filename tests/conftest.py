@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,6 +20,8 @@ TOKEN = "test-token-c4n4ry-0123456789"
 ACCOUNT = "acc123"
 APP = "app-1"
 BASE = "https://api.test/client/v4"
+#: The API reference, in ../shared beside the checkout (read-only input, never copied into the project).
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "endpoints.json"
 
 #: A complete, valid create_preset body (config, ui with its required design tokens).
 PRESET = {

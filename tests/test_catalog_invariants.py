@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
 from rtk_mcp.catalog import BY_NAME, ENDPOINTS, PATH_PREFIX, input_schema
-from tests.conftest import FakeAPI, connect
+from tests.conftest import REFERENCE, FakeAPI, connect
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "endpoints.json"
 VERBS = ("list", "get", "create", "update", "replace", "delete", "add", "start", "stop", "kick", "refresh", "generate")
 NAME = re.compile(rf"^({'|'.join(VERBS)})_[a-z]+(_[a-z]+)*$")
 

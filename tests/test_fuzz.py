@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,9 +26,8 @@ from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.server import build_server
-from tests.conftest import ACCOUNT, APP, FakeAPI, settings, text_of
+from tests.conftest import ACCOUNT, APP, REFERENCE, FakeAPI, settings, text_of
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "endpoints.json"
 FUZZ = hsettings(max_examples=20, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

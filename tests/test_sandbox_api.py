@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -22,8 +21,8 @@ import jsonschema
 import pytest
 
 from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, create_app
+from tests.conftest import REFERENCE
 
-REFERENCE = Path(os.environ.get("RTK_REFERENCE_DIR", "/work/shared/reference")) / "endpoints.json"
 BASE_URL = "http://sandbox/client/v4"
 ACCOUNT = "sandbox-account"
 APP = f"/accounts/{ACCOUNT}/realtime/kit/{SANDBOX_APP_ID}"
@@ -41,8 +40,7 @@ def _is_datetime(value: object) -> bool:
 
 
 def load_operations() -> list[dict[str, Any]]:
-    if not REFERENCE.exists():
-        pytest.skip(f"reference endpoints.json not found at {REFERENCE}")
+    assert REFERENCE.exists(), f"reference endpoints.json not found at {REFERENCE}"
     return json.loads(REFERENCE.read_text())["endpoints"]
 
 
