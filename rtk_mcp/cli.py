@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -40,10 +40,14 @@ environment:
 """
 
 
+def _defaults(top: bool) -> Callable[[Any], Any]:
+    """On subcommands the defaults are suppressed, so a flag given before the subcommand is not
+    overwritten by the subcommand's default (argparse's known quirk with shared options)."""
+    return (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+
+
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    # On subcommands the defaults are suppressed, so a flag given before the subcommand is not
-    # overwritten by the subcommand's default (argparse's known quirk with shared options).
-    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    default = _defaults(top)
     parser.add_argument("--sandbox", action="store_true", default=default(False),
                         help="use the built-in offline RealtimeKit emulator (no account, no network)")
     parser.add_argument("--sandbox-state", metavar="PATH", default=default(None),
@@ -74,7 +78,7 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:
     """How to serve MCP: stdio (what desktop clients launch) or Streamable HTTP."""
-    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    default = _defaults(top)
     parser.add_argument("--transport", choices=["stdio", "http"], default=default("stdio"),
                         help="stdio (default), or Streamable HTTP at http://HOST:PORT/mcp")
     parser.add_argument("--host", default=default("127.0.0.1"),
@@ -159,7 +163,20 @@ def selected_endpoints(args: argparse.Namespace) -> list[Endpoint]:
     )
 
 
-def _make_server(args: argparse.Namespace, endpoints: list[Endpoint]) -> Any:
+def _uses_sandbox(args: argparse.Namespace) -> bool:
+    return args.sandbox or args.command == "demo"
+
+
+def _backend_settings(args: argparse.Namespace) -> Settings:
+    """The sandbox's settings, or the environment's (read once: a bad value is warned about once)."""
+    if _uses_sandbox(args):
+        from rtk_mcp.sandbox import sandbox_settings
+
+        return sandbox_settings()
+    return Settings.from_env()
+
+
+def _make_server(args: argparse.Namespace, endpoints: list[Endpoint], settings: Settings | None = None) -> Any:
     from rtk_mcp.server import build_server
     from rtk_mcp.shaping import DEFAULT_MAX_TOKENS
 
@@ -168,12 +185,12 @@ def _make_server(args: argparse.Namespace, endpoints: list[Endpoint]) -> Any:
         "max_result_tokens": args.max_result_tokens or _env_positive_int("RTK_MAX_RESULT_TOKENS", DEFAULT_MAX_TOKENS),
         **_schema_options(args),
     }
-    if args.sandbox or args.command == "demo":
-        from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
+    transport = None
+    if _uses_sandbox(args):
+        from rtk_mcp.sandbox import sandbox_transport
 
-        return build_server(sandbox_settings(), endpoints=endpoints, transport=sandbox_transport(args.sandbox_state),
-                            **shaping)
-    return build_server(Settings.from_env(), endpoints=endpoints, **shaping)
+        transport = sandbox_transport(args.sandbox_state)
+    return build_server(settings or _backend_settings(args), endpoints=endpoints, transport=transport, **shaping)
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -206,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return anyio.run(_serve_stdio, args, endpoints)
 
 
-def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], where: str) -> str:
+def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], settings: Settings, where: str) -> str:
     """One line on stderr saying what is being served, where, and against what."""
     from rtk_mcp.catalog import ENDPOINTS
 
@@ -219,7 +236,7 @@ def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], where: st
     if args.sandbox:
         backend = "the offline sandbox"
     else:
-        missing = Settings.from_env().missing
+        missing = settings.missing
         backend = "the live API" + (f" (not configured: {', '.join(missing)} unset)" if missing else "")
     return f"rtk-mcp {__version__}: serving {len(endpoints)} tools ({toolsets}{read_only}) from {backend} over {where}"
 
@@ -235,12 +252,13 @@ def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
     except BindRefused as exc:
         print(f"rtk-mcp: error: {exc}", file=sys.stderr)
         return 2
-    app = build_http_app(_make_server(args, endpoints), token=token, stateless=args.stateless, host=args.host,
+    settings = _backend_settings(args)
+    app = build_http_app(_make_server(args, endpoints, settings), token=token, stateless=args.stateless, host=args.host,
                          allowed_hosts=split_list(args.allowed_hosts), allowed_origins=split_list(args.allowed_origins))
     host = f"[{args.host}]" if ":" in args.host else args.host
     details = ", ".join(["stateless" if args.stateless else "stateful",
                          "bearer token required" if token else "no token", f"health at {HEALTH_PATH}"])
-    print(_startup_line(args, endpoints, f"Streamable HTTP at http://{host}:{args.port}{MCP_PATH} ({details})"),
+    print(_startup_line(args, endpoints, settings, f"Streamable HTTP at http://{host}:{args.port}{MCP_PATH} ({details})"),
           file=sys.stderr)
     # log_config=None: uvicorn logs through our root logger (stderr), not its own stdout handler.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False,
@@ -252,8 +270,9 @@ def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
 async def _serve_stdio(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
     from mcp.server.stdio import stdio_server
 
-    server = _make_server(args, endpoints)
-    print(_startup_line(args, endpoints, "stdio"), file=sys.stderr)
+    settings = _backend_settings(args)
+    server = _make_server(args, endpoints, settings)
+    print(_startup_line(args, endpoints, settings, "stdio"), file=sys.stderr)
     async with stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
     return 0
@@ -302,4 +321,7 @@ def _token_cost(text: str) -> str:
     count = token_counter()
     if count is not None:
         return f"{count(text)} tokens (o200k, exact)"
-    return f"about {len(text) // 4} tokens (estimate: characters / 4; set RTK_TOKENIZER_DIR for an exact count)"
+    from rtk_mcp.shaping import CHARS_PER_TOKEN
+
+    return (f"about {len(text) // CHARS_PER_TOKEN} tokens (estimate: characters / {CHARS_PER_TOKEN}; "
+            "set RTK_TOKENIZER_DIR for an exact count)")

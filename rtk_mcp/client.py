@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import email.utils
 import json
-import math
-import re
 import logging
+import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ApiError, BadResponse, TransportFailure
 from rtk_mcp.ratelimit import RateLimiter
+from rtk_mcp.shaping import mask, maskable
 
 __all__ = ["RealtimeKitClient", "Reply", "CHECK_WITH"]
 
@@ -136,8 +137,7 @@ class RealtimeKitClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        # Values under 4 characters are not masked: replacing "i" everywhere would garble the message.
-        masked = [s for s in (self.settings.api_token, *secrets) if s and len(s) >= 4]
+        masked = maskable((self.settings.api_token, *secrets))
         idempotent = endpoint.method in _IDEMPOTENT_METHODS
         started = time.perf_counter()
         give_up_at = self._clock() + self.deadline
@@ -401,8 +401,7 @@ def _api_message(payload: Any, masked: list[str]) -> str | None:
         parts.append(payload["message"])
     message = "; ".join(p for p in parts if p)
     message = "".join(ch if ch.isprintable() else " " for ch in message)
-    for secret in masked:
-        message = message.replace(secret, "***")
+    message = mask(message, masked)
     if len(message) > _MAX_MESSAGE_CHARS:
         message = message[: _MAX_MESSAGE_CHARS - 1] + "…"
     return message.rstrip(".") or None

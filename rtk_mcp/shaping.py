@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["shape", "select_fields", "to_json", "redact_url", "DEFAULT_MAX_TOKENS", "DEFAULT_MAX_CHARS", "CHARS_PER_TOKEN"]
+__all__ = ["shape", "select_fields", "to_json", "redact_url", "mask", "maskable", "CREDENTIAL_KEYS",
+           "DEFAULT_MAX_TOKENS", "DEFAULT_MAX_CHARS", "CHARS_PER_TOKEN"]
 
 #: The default result budget, in tokens, and how they are counted: o200k averages roughly 4
 #: characters of this compact JSON per token, so characters are a cheap, conservative proxy.
@@ -28,11 +29,25 @@ DEFAULT_MAX_CHARS = DEFAULT_MAX_TOKENS * CHARS_PER_TOKEN
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
 
 #: Storage credentials are write-only in the API ("not readable"): if one is ever echoed, it is masked.
-_CREDENTIAL_KEYS = frozenset({"access_key", "secret", "password", "private_key"})
+CREDENTIAL_KEYS = frozenset({"access_key", "secret", "password", "private_key"})
+#: Secret values shorter than this are not masked: replacing "i" everywhere would garble the text.
+_MIN_SECRET_CHARS = 4
 #: What ``redact=True`` masks too: participant auth tokens and livestream stream keys, which are the
 #: point of the calls that return them (and download-URL signatures, see :func:`redact_url`).
 _REVEALED_KEYS = frozenset({"token", "stream_key", "streamKey"})
 _MASK = "[redacted]"
+
+
+def maskable(secrets: Iterable[str | None]) -> list[str]:
+    """The secret values worth masking (set, and not too short to mask without garbling text)."""
+    return [s for s in secrets if s and len(s) >= _MIN_SECRET_CHARS]
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def to_json(value: Any) -> str:
@@ -65,7 +80,7 @@ def shape(
     and download-URL signatures. ``paging_args``
     (the request's ``page_no``/``per_page``, for tools that page) let a cut say which page is next.
     """
-    cleaner = _Cleaner(redact, [s for s in secrets if s and len(s) >= 4])
+    cleaner = _Cleaner(redact, maskable(secrets))
     if payload is None:
         return {"ok": True}
     if isinstance(payload, dict) and ("data" in payload or "success" in payload):
@@ -87,7 +102,7 @@ def shape(
 class _Cleaner:
     def __init__(self, redact: bool, secrets: list[str]) -> None:
         self.redact = redact
-        self.secrets = secrets  # never shorter than 4 characters: masking "a" everywhere would garble text
+        self.secrets = secrets
 
     def __call__(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
@@ -95,13 +110,11 @@ class _Cleaner:
         if isinstance(value, list):
             return [self(v, key) for v in value if v is not None]
         if isinstance(value, str):
-            if key in _CREDENTIAL_KEYS or (self.redact and key in _REVEALED_KEYS):
+            if key in CREDENTIAL_KEYS or (self.redact and key in _REVEALED_KEYS):
                 return _MASK
             if self.redact and _is_download_url(key):
                 value = redact_url(value)
-            for secret in self.secrets:
-                value = value.replace(secret, "***")
-            return _INVISIBLE.sub("", value)
+            return _INVISIBLE.sub("", mask(value, self.secrets))
         return value
 
 

@@ -59,6 +59,7 @@ HttpsUrl = Annotated[str, AfterValidator(_url_check("https")),
 StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),
                       Field(json_schema_extra={"format": "uri", "pattern": "^rtmps?://"})]
 
+
 def _unstated_minimum(schema: dict[str, object]) -> None:
     # Undocumented and obvious (pages are not negative, a page holds at least one result): the
     # schema doesn't spend tokens on it; validation still enforces it.
