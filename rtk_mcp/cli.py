@@ -32,7 +32,8 @@ environment:
   RTK_APP_ID             default app_id for every tool (optional; list_apps shows ids)
   RTK_API_BASE_URL       API base URL (default https://api.cloudflare.com/client/v4)
   RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL,
-  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1, RTK_LEAN_SCHEMAS=1
+  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1, RTK_LEAN_SCHEMAS=1,
+  RTK_FULL_SCHEMAS=1
                          the same as the flags of those names
   RTK_TIMEOUT            seconds per HTTP attempt (default 30; connecting: 5)
   RTK_MCP_HTTP_TOKEN     --transport http: bearer token every request must carry (required to bind
@@ -74,6 +75,10 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
                         help="leave out of input schemas what other keywords imply (a type beside enum/items/"
                              "properties, nested additionalProperties): ~10%% fewer tokens, for clients that read "
                              "JSON Schema in full; Gemini/Vertex need the default (env RTK_LEAN_SCHEMAS=1)")
+    parser.add_argument("--full-schemas", action="store_true", default=default(False),
+                        help="spell out every nested object in every tool, even one that another listed tool "
+                             "already shows (by default it is sent once and referenced): for clients that show "
+                             "an agent only some of the tools at a time; ~2,300 more tokens (env RTK_FULL_SCHEMAS=1)")
 
 
 def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -146,10 +151,11 @@ def _env_flag(name: str) -> bool:
 
 
 def _schema_options(args: argparse.Namespace) -> dict[str, bool]:
-    """How tool definitions are written: flags win over RTK_OUTPUT_SCHEMAS / RTK_LEAN_SCHEMAS."""
+    """How tool definitions are written: flags win over RTK_OUTPUT_SCHEMAS / RTK_LEAN_SCHEMAS / RTK_FULL_SCHEMAS."""
     return {
         "output_schemas": args.output_schemas or _env_flag("RTK_OUTPUT_SCHEMAS"),
         "lean_schemas": args.lean_schemas or _env_flag("RTK_LEAN_SCHEMAS"),
+        "full_schemas": args.full_schemas or _env_flag("RTK_FULL_SCHEMAS"),
     }
 
 
@@ -297,10 +303,10 @@ async def _call_once(args: argparse.Namespace, endpoints: list[Endpoint]) -> int
 
 
 def _print_tools(endpoints: list[Endpoint], *, as_json: bool, **schema_options: bool) -> int:
-    from rtk_mcp.server import tool_definition
+    from rtk_mcp.server import tool_definitions
 
-    definitions = [tool_definition(ep, **schema_options).model_dump(mode="json", by_alias=True, exclude_none=True)
-                   for ep in endpoints]
+    definitions = [tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+                   for tool in tool_definitions(endpoints, **schema_options)]
     if as_json:
         print(json.dumps(definitions, indent=2))
         return 0

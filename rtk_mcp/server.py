@@ -21,13 +21,14 @@ from pydantic import BaseModel, ValidationError
 from rtk_mcp import __version__
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
+from rtk_mcp.catalog.sharing import share_repeated_objects
 from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ArgumentError, ConfigError, RtkError, UnknownToolError
 from rtk_mcp.outputs import output_schema
 from rtk_mcp.shaping import CHARS_PER_TOKEN, CREDENTIAL_KEYS, DEFAULT_MAX_CHARS, select_fields, shape, to_json
 
-__all__ = ["build_server", "tool_definition", "annotations", "INSTRUCTIONS", "CREDENTIAL_FIELDS"]
+__all__ = ["build_server", "tool_definition", "tool_definitions", "annotations", "INSTRUCTIONS", "CREDENTIAL_FIELDS"]
 
 logger = logging.getLogger("rtk_mcp")
 
@@ -65,6 +66,22 @@ def tool_definition(endpoint: Endpoint, *, lean_schemas: bool = False, output_sc
     )
 
 
+def tool_definitions(
+    endpoints: Iterable[Endpoint], *, lean_schemas: bool = False, output_schemas: bool = False,
+    full_schemas: bool = False,
+) -> list[types.Tool]:
+    """The ``tools/list`` result for ``endpoints``, in order.
+
+    A nested object that an earlier tool of the list already spells out is sent as a reference to it
+    (see :mod:`rtk_mcp.catalog.sharing`), unless ``full_schemas``.
+    """
+    tools = [tool_definition(ep, lean_schemas=lean_schemas, output_schemas=output_schemas) for ep in endpoints]
+    if full_schemas:
+        return tools
+    shared = share_repeated_objects([(tool.name, tool.input_schema) for tool in tools])
+    return [tool.model_copy(update={"input_schema": schema}) for tool, schema in zip(tools, shared)]
+
+
 def annotations(endpoint: Endpoint) -> types.ToolAnnotations:
     """All five hints, spelled out for every tool rather than left to the MCP defaults: clients
     differ in how they treat an absent hint, and a reviewer should see each decision."""
@@ -88,6 +105,7 @@ def build_server(
     redact_secrets: bool = False,
     lean_schemas: bool = False,
     output_schemas: bool = False,
+    full_schemas: bool = False,
     name: str = "rtk-mcp",
 ) -> Server[Any]:
     """A low-level MCP server exposing ``endpoints`` (all of them by default) as tools.
@@ -98,8 +116,8 @@ def build_server(
     if max_result_tokens is not None:
         max_result_chars = max_result_tokens * CHARS_PER_TOKEN
     selected = {ep.name: ep for ep in endpoints}
-    tools = [tool_definition(ep, lean_schemas=lean_schemas, output_schemas=output_schemas)
-             for ep in selected.values()]
+    tools = tool_definitions(selected.values(), lean_schemas=lean_schemas, output_schemas=output_schemas,
+                             full_schemas=full_schemas)
     # Built on the first call: the HTTP client's TLS setup is ~60 ms of start-up before tools/list.
     api: RealtimeKitClient | None = client
 

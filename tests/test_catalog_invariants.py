@@ -95,36 +95,49 @@ def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]])
 
 
 def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
+    """Strict at the top; nested strictness is pydantic's job, stated once (tests/test_call_errors.py
+    checks that an unknown nested key is an error naming its path, with no request)."""
     for tool in tools:
         schema = tool["inputSchema"]
-        assert schema["type"] == "object"
+        assert schema["type"] == "object" and schema["additionalProperties"] is False, tool["name"]
         assert not {"anyOf", "oneOf", "allOf"} & set(schema), tool["name"]
         assert "account_id" not in schema.get("properties", {})
         for where, node in _walk(schema):
             assert "$ref" not in node and "$defs" not in node, (tool["name"], where)
             assert not isinstance(node.get("title"), str), (tool["name"], where)
-            if "properties" in node:  # a map (``additionalProperties: {schema}``) is the one exception
+            if node is not schema:
+                assert node.get("additionalProperties") is not False, (tool["name"], where)
+            if "properties" in node:
                 assert node.get("type") == "object", (tool["name"], where)
-                assert node.get("additionalProperties") is False, (tool["name"], where)
             if "enum" in node or "items" in node:  # Gemini/Vertex reject a node without a type
                 assert "type" in node, (tool["name"], where)
 
 
 def test_lean_schemas_are_strict_at_the_top_and_imply_the_rest() -> None:
-    """``--lean-schemas``: nested strictness is pydantic's job (tests/test_call_errors.py checks that
-    an unknown nested key is an error naming its path)."""
     for endpoint in ENDPOINTS:
         schema = input_schema(endpoint.params, lean=True)
         assert schema["type"] == "object" and schema["additionalProperties"] is False, endpoint.name
         for where, node in _walk(schema):
             if node is not schema:
                 assert node.get("additionalProperties") is not False, (endpoint.name, where)
+                assert not ("enum" in node and "type" in node), (endpoint.name, where)
 
 
 def test_every_top_level_argument_is_described(tools: list[dict[str, Any]]) -> None:
+    """All but ``app_id``, which 51 tools take: the server's instructions describe it once."""
     for tool in tools:
         for name, prop in tool["inputSchema"].get("properties", {}).items():
-            assert prop.get("description"), (tool["name"], name)
+            if name != "app_id":
+                assert prop.get("description"), (tool["name"], name)
+
+
+async def test_app_id_is_described_once_on_initialize_and_by_its_source() -> None:
+    async with connect(FakeAPI()) as client:
+        instructions = client.instructions
+        listed = await client.list_tools()
+    assert instructions is not None and "app_id defaults to RTK_APP_ID" in instructions
+    list_apps = next(tool for tool in listed.tools if tool.name == "list_apps")
+    assert "Source of app_id" in (list_apps.description or "")
 
 
 def test_path_ids_are_required_and_app_id_is_optional(tools: list[dict[str, Any]]) -> None:
