@@ -274,12 +274,12 @@ def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
 
 
 async def _serve_stdio(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
-    from mcp.server.stdio import stdio_server
+    from rtk_mcp.stdio import stdio_transport
 
     settings = _backend_settings(args)
     server = _make_server(args, endpoints, settings)
     print(_startup_line(args, endpoints, settings, "stdio"), file=sys.stderr)
-    async with stdio_server() as (read_stream, write_stream):
+    async with stdio_transport() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
     return 0
 

@@ -36,8 +36,9 @@ INSTRUCTIONS = """\
 Tools for Cloudflare RealtimeKit (video meetings): apps, meetings and participants, presets, \
 sessions (participants, chat, transcript, summary, peer reports), recordings, webhooks, active \
 sessions (kick, polls), livestreams and analytics.
-The Cloudflare account comes from the environment; app_id defaults to RTK_APP_ID when set \
-(list_apps shows app ids).
+The Cloudflare account comes from the environment; app_id (optional everywhere) defaults to \
+RTK_APP_ID when set, and list_apps shows app ids. An object argument described as "Same fields as \
+create_preset's permissions" takes the fields shown there.
 Usual order: list_apps -> create_meeting -> add_participant (returns the participant's auth token \
 for the web/mobile SDK) -> start_recording / get_active_session; after a meeting: list_sessions -> \
 get_session_transcript / get_session_summary.

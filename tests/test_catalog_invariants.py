@@ -135,7 +135,7 @@ async def test_app_id_is_described_once_on_initialize_and_by_its_source() -> Non
     async with connect(FakeAPI()) as client:
         instructions = client.instructions
         listed = await client.list_tools()
-    assert instructions is not None and "app_id defaults to RTK_APP_ID" in instructions
+    assert instructions is not None and "app_id (optional everywhere) defaults to RTK_APP_ID" in instructions
     list_apps = next(tool for tool in listed.tools if tool.name == "list_apps")
     assert "Source of app_id" in (list_apps.description or "")
 

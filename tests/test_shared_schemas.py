@@ -48,7 +48,10 @@ def references(schema: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str,
 
 
 def at(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """The node at ``path``; as in a reference's text, ``items``/``additionalProperties`` steps may be left out."""
     for part in path:
+        while part not in ("items", "additionalProperties") and part not in schema.get("properties", {}):
+            schema = schema["items"] if "items" in schema else schema["additionalProperties"]
         schema = schema[part] if part in ("items", "additionalProperties") else schema["properties"][part]
     return schema
 

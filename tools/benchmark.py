@@ -318,6 +318,25 @@ def table(rows: list[dict[str, Any]], unit: str) -> str:
     return "\n".join(lines)
 
 
+def goals(rows: list[dict[str, Any]]) -> str:
+    """The context-economy goals, each checked against this run's numbers (rtk-mcp with all tools)."""
+    full, peer = rows[0], rows[-1]
+    start_x = peer["start_s"] / full["start_s"]
+    overhead_x = peer["overhead_p50"] / max(full["overhead_p50"], 1e-3)
+    checks = [
+        ("catalogue, all tools", "≤ 10,000 tokens", f"{full['tokens']:,}", full["tokens"] <= 10_000),
+        ("start to tools/list", "≥ 1.5× faster than the peer", f"{start_x:.1f}×", start_x >= 1.5),
+        ("per-call overhead p50", "≤ 1.5 ms", f"{full['overhead_p50']:.2f} ms", full["overhead_p50"] <= 1.5),
+        ("per-call overhead p50", "≥ 5× lower than the peer", f"{overhead_x:.1f}×", overhead_x >= 5),
+        (f"{CONCURRENT} concurrent calls", "well under 50× one call (≤ 10×)", f"{full['concurrent_x']:.1f}×",
+         full["concurrent_x"] <= 10),
+        ("peak memory", "≤ 100 MB", f"{full['peak_mb']:.0f} MB", full["peak_mb"] <= 100),
+    ]
+    lines = ["| goal | target | measured | |", "|---|---|---:|---|"]
+    lines += [f"| {what} | {target} | {value} | {'met' if ok else '**missed**'} |" for what, target, value, ok in checks]
+    return "\n".join(lines)
+
+
 async def run(args: argparse.Namespace) -> str:
     peer_python = ensure_peer_venv()
     count_tokens, unit = tokenizer()
@@ -334,20 +353,28 @@ async def run(args: argparse.Namespace) -> str:
                 "RTK_API_BASE_URL": api}
         return server_for
 
+    specs: list[Path] = []
+
     def peer(api: str) -> tuple[list[str], dict[str, str]]:
         spec = BENCH / f"openapi-{api.split(':')[-1].split('/')[0]}.json"
         spec.write_text(json.dumps(openapi_document(f"{api}/accounts/{ACCOUNT}/realtime/kit")))
+        specs.append(spec)
         return [str(peer_python), str(BENCH / "peer_server.py"), str(spec)], {**base_env, "FASTMCP_LOG_LEVEL": "WARNING"}
 
     servers = [
         ("rtk-mcp, all tools", rtk()),
         ("rtk-mcp, default toolset", rtk("--toolsets", "default")),
         ("rtk-mcp, read-only", rtk("--read-only")),
+        ("rtk-mcp, all tools, --full-schemas", rtk("--full-schemas")),
         ("FastMCP OpenAPI peer", peer),
     ]
-    with fake_api() as api, fake_api(args.api_latency_ms) as slow_api:
-        rows = [await measure(name, server_for, api, slow_api, count_tokens, args.calls, args.starts)
-                for name, server_for in servers]
+    try:
+        with fake_api() as api, fake_api(args.api_latency_ms) as slow_api:
+            rows = [await measure(name, server_for, api, slow_api, count_tokens, args.calls, args.starts)
+                    for name, server_for in servers]
+    finally:
+        for spec in specs:
+            spec.unlink(missing_ok=True)
     header = (
         f"Measured {dt.date.today().isoformat()} on {machine()}.\n"
         f"rtk-mcp {__version__}; peer: {peer_version(peer_python)}, built from an OpenAPI document generated from "
@@ -356,7 +383,7 @@ async def run(args: argparse.Namespace) -> str:
         f"calls go to a copy of the fake API with {args.api_latency_ms:g} ms of simulated network latency.\n"
         f"Reproduce: `.venv/bin/python tools/benchmark.py` (creates `.bench/fastmcp-venv` on first run).\n"
     )
-    return header + "\n" + table(rows, unit) + "\n"
+    return header + "\n" + table(rows, unit) + "\n\n" + goals(rows) + "\n"
 
 
 def main() -> None:

@@ -1,0 +1,155 @@
+"""rtk-mcp's stdio transport (``rtk_mcp/stdio.py``), driven as a client drives it: a real subprocess.
+
+What it must keep from the SDK's transport, and what it adds: stdout carries only JSON-RPC even when
+something prints; input of any shape never stops serving; the end of input, or a client that stops
+reading, ends the process promptly, even with a call in flight; descriptors are left blocking.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+from tests.stdio_session import StdioSession, loopback_api
+
+ROOT = Path(__file__).resolve().parents[1]
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+#: A server whose one tool prints to stdout three ways; after serving it prints once more.
+NOISY_SERVER = """
+import os, subprocess, sys, anyio
+import mcp_types as types
+from mcp.server.lowlevel import Server
+from rtk_mcp.stdio import stdio_transport
+
+async def list_tools(ctx, params):
+    return types.ListToolsResult(tools=[types.Tool(name="noisy", input_schema={"type": "object"})])
+
+async def call_tool(ctx, params):
+    print("stray print")
+    sys.stdout.flush()
+    os.write(1, b"stray write\\n")
+    subprocess.run([sys.executable, "-c", "print('stray child')"], check=True)
+    return types.CallToolResult(content=[types.TextContent(type="text", text="done")])
+
+async def main():
+    server = Server("noisy", on_list_tools=list_tools, on_call_tool=call_tool)
+    async with stdio_transport() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+    print("after serving")
+
+anyio.run(main)
+"""
+
+
+def _sandbox(stdin: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "rtk_mcp", "--sandbox"], stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, cwd=ROOT, env=_clean_env())
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RTK_"))}
+
+
+def _lines(*messages: dict) -> bytes:
+    return b"".join(json.dumps(message).encode() + b"\n" for message in messages)
+
+
+def _call(request_id: int, tool: str, arguments: dict) -> dict:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+
+
+def test_stray_output_goes_to_stderr_and_stdout_carries_only_json_rpc() -> None:
+    with subprocess.Popen([sys.executable, "-c", NOISY_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd=ROOT) as server:
+        assert server.stdin and server.stdout and server.stderr
+        server.stdin.write(_lines(INITIALIZE, INITIALIZED, _call(2, "noisy", {})))
+        server.stdin.flush()
+        answers = [json.loads(server.stdout.readline()) for _ in range(2)]  # every line is JSON-RPC
+        server.stdin.close()  # only now: the end of input ends serving, and a call in flight with it
+        after = server.stdout.read().decode()
+        stderr = server.stderr.read().decode()
+        assert server.wait(30) == 0, stderr
+    assert [a["id"] for a in answers] == [1, 2] and answers[1]["result"]["content"][0]["text"] == "done"
+    for stray in ("stray print", "stray write", "stray child"):
+        assert stray in stderr
+    assert after == "after serving\n"  # stdout is the wire again once serving is over
+
+
+def test_garbage_and_a_70_mib_line_do_not_stop_serving() -> None:
+    huge = _call(2, "list_apps", {"fields": ["x" * (70 << 20)]})
+    with _sandbox() as session:
+        assert session.stdin and session.stdout
+        session.stdin.write(_lines(INITIALIZE, INITIALIZED) + b"not json at all\n\n" + _lines(huge, _call(3, "list_apps", {})))
+        session.stdin.flush()
+        answers = {}
+        while len(answers) < 3:
+            message = json.loads(session.stdout.readline())
+            answers[message["id"]] = message
+        session.stdin.close()
+        assert session.wait(30) == 0
+    assert not answers[2]["result"].get("isError") and "Sandbox App" in answers[3]["result"]["content"][0]["text"]
+
+
+class Hang(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        time.sleep(20)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_end_of_input_ends_the_process_promptly_with_a_call_in_flight() -> None:
+    with loopback_api(Hang) as url:
+        for cancel_first in (False, True):
+            session = StdioSession(env={"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a", "RTK_APP_ID": "app",
+                                        "RTK_API_BASE_URL": url})
+            session.initialize()
+            assert session.process.stdin
+            session.process.stdin.write(_lines(_call(99, "list_meetings", {})))
+            session.process.stdin.flush()
+            time.sleep(0.5)
+            if cancel_first:
+                session.send("notifications/cancelled", {"requestId": 99}, notify=True)
+            began = time.monotonic()
+            stdout, _ = session.close()
+            assert session.process.returncode == 0
+            assert time.monotonic() - began < 5
+            assert all(json.loads(line) for line in stdout.splitlines())
+
+
+def test_a_client_that_stops_reading_ends_the_session() -> None:
+    with _sandbox() as session:
+        assert session.stdin and session.stdout
+        session.stdin.write(_lines(INITIALIZE))
+        session.stdin.flush()
+        assert json.loads(session.stdout.readline())["id"] == 1
+        session.stdout.close()  # the client is gone; its stdin end happens to stay open
+        session.stdin.write(_lines(INITIALIZED, _call(2, "list_apps", {})))
+        session.stdin.flush()
+        assert session.wait(10) == 0
+
+
+def test_descriptors_are_left_blocking() -> None:
+    """A pipe end we share with the server (as a terminal is shared) must not come back non-blocking."""
+    read_end, write_end = os.pipe()
+    try:
+        with _sandbox(stdin=read_end) as session:
+            os.write(write_end, _lines(INITIALIZE))
+            assert session.stdout and json.loads(session.stdout.readline())["id"] == 1
+            assert os.get_blocking(read_end)
+            os.close(write_end)
+            write_end = -1
+            assert session.wait(10) == 0
+        assert os.get_blocking(read_end)
+    finally:
+        os.close(read_end)
+        if write_end != -1:
+            os.close(write_end)
