@@ -11,8 +11,10 @@ Measured, per server (rtk-mcp with all tools, the default toolset, read-only; an
 - start: process start to the ``tools/list`` answer (median of several fresh starts);
 - catalogue: tokens of the ``tools/list`` result as compact JSON (o200k when the tokenizer in
   ``../shared/tokenizer`` or ``RTK_TOKENIZER_DIR`` is available, else characters/4, labelled);
-- per-call overhead: p50 and p95 of ``get_meeting`` tool-call latency minus the same percentiles
-  of a direct httpx2 GET of the same URL, interleaved in the same run;
+- per-call overhead: ``get_meeting`` tool-call latency minus the latency of a direct httpx2 GET of
+  the same URL, interleaved call by call; p50 is the median over rounds (each a fresh process, the
+  rounds taken in turn across the servers) of the two medians' difference, p95 the difference of
+  the pooled 95th percentiles; the ratio to the peer is the median of the per-round ratios;
 - 50 concurrent calls: wall time of 50 simultaneous ``tools/call`` requests, as a multiple of one
   call's median latency, against a second copy of the fake API that answers after a simulated
   network delay (``--api-latency-ms``, default 50: the real API is a WAN round trip away; with a
@@ -209,9 +211,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure(name: str, server_for: Any, api: str, slow_api: str, count_tokens: Any,
-                  calls: int, starts: int) -> dict[str, Any]:
-    print(f"measuring {name}...", file=sys.stderr)
+async def measure_start(server_for: Any, api: str, count_tokens: Any, starts: int) -> dict[str, Any]:
+    """Process start to the ``tools/list`` answer (median of ``starts`` fresh starts) and the catalogue."""
     argv, env = server_for(api)
     start_times = []
     catalogue = ""
@@ -224,7 +225,13 @@ async def measure(name: str, server_for: Any, api: str, slow_api: str, count_tok
             start_times.append(time.perf_counter() - began)
         catalogue = json.dumps(listed, separators=(",", ":"))
         await server.close()
+    return {"tools": len(json.loads(catalogue)["tools"]), "start_s": statistics.median(start_times),
+            "tokens": count_tokens(catalogue)}
 
+
+async def measure_calls(server_for: Any, api: str, calls: int) -> tuple[list[float], list[float], float]:
+    """``calls`` tool-call latencies and as many direct GETs of the same URL, interleaved; peak RSS."""
+    argv, env = server_for(api)
     arguments = {"app_id": SANDBOX_APP_ID, "meeting_id": SEED.meeting_team_sync}
     path = f"/accounts/{ACCOUNT}/realtime/kit/{SANDBOX_APP_ID}/meetings/{SEED.meeting_team_sync}"
     server = await StdioServer.start(argv, env)
@@ -243,8 +250,13 @@ async def measure(name: str, server_for: Any, api: str, slow_api: str, count_tok
             tool_ms.append((time.perf_counter() - began) * 1000)
     peak = server.peak_rss_mb()
     await server.close()
+    return tool_ms, direct_ms, peak
 
+
+async def measure_concurrency(server_for: Any, slow_api: str) -> dict[str, Any]:
+    """One call's latency against the slow fake API, and the wall time of 50 at once."""
     argv, env = server_for(slow_api)
+    arguments = {"app_id": SANDBOX_APP_ID, "meeting_id": SEED.meeting_team_sync}
     server = await StdioServer.start(argv, env)
     await server.initialize()
     for _ in range(3):
@@ -257,22 +269,48 @@ async def measure(name: str, server_for: Any, api: str, slow_api: str, count_tok
     began = time.perf_counter()
     await asyncio.gather(*(server.call("get_meeting", arguments) for _ in range(CONCURRENT)))
     concurrent_ms = (time.perf_counter() - began) * 1000
-    peak = max(peak, server.peak_rss_mb())
+    peak = server.peak_rss_mb()
     await server.close()
-    return {
-        "name": name,
-        "tools": len(json.loads(catalogue)["tools"]),
-        "start_s": statistics.median(start_times),
-        "tokens": count_tokens(catalogue),
-        "call_p50": statistics.median(tool_ms),
-        "direct_p50": statistics.median(direct_ms),
-        "overhead_p50": statistics.median(tool_ms) - statistics.median(direct_ms),
-        "overhead_p95": percentile(tool_ms, 0.95) - percentile(direct_ms, 0.95),
-        "one_slow_ms": statistics.median(one_ms),
-        "concurrent_ms": concurrent_ms,
-        "concurrent_x": concurrent_ms / statistics.median(one_ms),
-        "peak_mb": peak,
-    }
+    return {"one_slow_ms": statistics.median(one_ms), "concurrent_ms": concurrent_ms,
+            "concurrent_x": concurrent_ms / statistics.median(one_ms), "peak_mb": peak}
+
+
+async def measure_all(servers: list[tuple[str, Any]], api: str, slow_api: str, count_tokens: Any,
+                      args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every server, phase by phase. The call rounds go round-robin over the servers, so a burst of
+    noise on this shared machine lands on all of them rather than on whichever ran at the time."""
+    rows = []
+    for name, server_for in servers:
+        print(f"start and catalogue: {name}...", file=sys.stderr)
+        rows.append({"name": name, **await measure_start(server_for, api, count_tokens, args.starts)})
+    rounds: list[list[tuple[list[float], list[float], float]]] = [[] for _ in servers]
+    for number in range(args.rounds):
+        print(f"call round {number + 1} of {args.rounds}...", file=sys.stderr)
+        for index, (_, server_for) in enumerate(servers):
+            rounds[index].append(await measure_calls(server_for, api, args.calls))
+    for row, (_, server_for), measured in zip(rows, servers, rounds):
+        print(f"concurrency: {row['name']}...", file=sys.stderr)
+        concurrency = await measure_concurrency(server_for, slow_api)
+        tool_ms = [ms for tools, _, _ in measured for ms in tools]
+        direct_ms = [ms for _, direct, _ in measured for ms in direct]
+        row.update(
+            concurrency,
+            call_p50=statistics.median(tool_ms),
+            direct_p50=statistics.median(direct_ms),
+            # Per round, the call's median minus the direct GET's median; the median of the rounds.
+            overhead_rounds=[statistics.median(t) - statistics.median(d) for t, d, _ in measured],
+            overhead_p95=percentile(tool_ms, 0.95) - percentile(direct_ms, 0.95),
+            peak_mb=max(concurrency["peak_mb"], *(peak for _, _, peak in measured)),
+        )
+        row["overhead_p50"] = statistics.median(row["overhead_rounds"])
+    return rows
+
+
+def overhead_ratio(ours: dict[str, Any], peer: dict[str, Any]) -> float:
+    """How many times lower our per-call overhead is: the median over rounds of the ratio within a round
+    (both servers measured back to back), so a burst of noise between rounds cancels out."""
+    return statistics.median(theirs / max(mine, 1e-3)
+                             for mine, theirs in zip(ours["overhead_rounds"], peer["overhead_rounds"]))
 
 
 def machine() -> str:
@@ -311,7 +349,7 @@ def table(rows: list[dict[str, Any]], unit: str) -> str:
         "",
         f"rtk-mcp (all tools) vs the peer: catalogue {peer['tokens'] / full['tokens']:.1f}× smaller, "
         f"start {peer['start_s'] / full['start_s']:.1f}× faster, per-call overhead (p50) "
-        f"{peer['overhead_p50'] / max(full['overhead_p50'], 1e-3):.1f}× lower, peak memory "
+        f"{overhead_ratio(full, peer):.1f}× lower (median of the per-round ratios), peak memory "
         f"{peer['peak_mb'] / full['peak_mb']:.1f}× lower. One direct HTTP GET to the fake API: "
         f"{full['direct_p50']:.2f} ms (p50); one rtk-mcp tool call: {full['call_p50']:.2f} ms.",
     ]
@@ -319,18 +357,22 @@ def table(rows: list[dict[str, Any]], unit: str) -> str:
 
 
 def goals(rows: list[dict[str, Any]]) -> str:
-    """The context-economy goals, each checked against this run's numbers (rtk-mcp with all tools)."""
-    full, peer = rows[0], rows[-1]
+    """The context-economy goals, each checked against this run's numbers (rtk-mcp with all tools, or
+    every rtk-mcp mode where the goal is an absolute limit)."""
+    full, peer, ours = rows[0], rows[-1], rows[:-1]
+    worst_overhead = max(row["overhead_p50"] for row in ours)
+    worst_peak = max(row["peak_mb"] for row in ours)
     start_x = peer["start_s"] / full["start_s"]
-    overhead_x = peer["overhead_p50"] / max(full["overhead_p50"], 1e-3)
+    overhead_x = overhead_ratio(full, peer)
     checks = [
         ("catalogue, all tools", "≤ 10,000 tokens", f"{full['tokens']:,}", full["tokens"] <= 10_000),
         ("start to tools/list", "≥ 1.5× faster than the peer", f"{start_x:.1f}×", start_x >= 1.5),
-        ("per-call overhead p50", "≤ 1.5 ms", f"{full['overhead_p50']:.2f} ms", full["overhead_p50"] <= 1.5),
+        ("per-call overhead p50, every rtk-mcp mode", "≤ 1.5 ms", f"{worst_overhead:.2f} ms (highest)",
+         worst_overhead <= 1.5),
         ("per-call overhead p50", "≥ 5× lower than the peer", f"{overhead_x:.1f}×", overhead_x >= 5),
         (f"{CONCURRENT} concurrent calls", "well under 50× one call (≤ 10×)", f"{full['concurrent_x']:.1f}×",
          full["concurrent_x"] <= 10),
-        ("peak memory", "≤ 100 MB", f"{full['peak_mb']:.0f} MB", full["peak_mb"] <= 100),
+        ("peak memory, every rtk-mcp mode", "≤ 100 MB", f"{worst_peak:.0f} MB (highest)", worst_peak <= 100),
     ]
     lines = ["| goal | target | measured | |", "|---|---|---:|---|"]
     lines += [f"| {what} | {target} | {value} | {'met' if ok else '**missed**'} |" for what, target, value, ok in checks]
@@ -370,8 +412,7 @@ async def run(args: argparse.Namespace) -> str:
     ]
     try:
         with fake_api() as api, fake_api(args.api_latency_ms) as slow_api:
-            rows = [await measure(name, server_for, api, slow_api, count_tokens, args.calls, args.starts)
-                    for name, server_for in servers]
+            rows = await measure_all(servers, api, slow_api, count_tokens, args)
     finally:
         for spec in specs:
             spec.unlink(missing_ok=True)
@@ -379,7 +420,8 @@ async def run(args: argparse.Namespace) -> str:
         f"Measured {dt.date.today().isoformat()} on {machine()}.\n"
         f"rtk-mcp {__version__}; peer: {peer_version(peer_python)}, built from an OpenAPI document generated from "
         f"rtk-mcp's catalog (`tools/openapi_from_catalog.py`); fake API: the sandbox over loopback HTTP (uvicorn). "
-        f"{args.starts} starts (after one warm-up) and {args.calls} sequential calls per server; the 50 concurrent "
+        f"{args.starts} starts (after one warm-up) and {args.rounds} rounds of {args.calls} sequential calls per "
+        f"server, the rounds taken in turn across the servers; the 50 concurrent "
         f"calls go to a copy of the fake API with {args.api_latency_ms:g} ms of simulated network latency.\n"
         f"Reproduce: `.venv/bin/python tools/benchmark.py` (creates `.bench/fastmcp-venv` on first run).\n"
     )
@@ -393,6 +435,8 @@ def main() -> None:
     parser.add_argument("--api-latency-ms", type=float, default=50,
                         help="simulated API latency for the concurrency test (default 50)")
     parser.add_argument("--starts", type=int, default=5, help="fresh starts per server for the start time (default 5)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of --calls per server, each in a fresh process (default 5)")
     parser.add_argument("--out", default=str(ROOT / "tools" / "benchmark.md"), help="markdown file to write")
     args = parser.parse_args()
     report = asyncio.run(run(args))
