@@ -10,7 +10,8 @@ become an opaque JSON-RPC internal error).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
@@ -122,11 +123,26 @@ def build_server(
     # Built on the first call: the HTTP client's TLS setup is ~60 ms of start-up before tools/list.
     api: RealtimeKitClient | None = client
 
+    serving = 0  # connections open: stdio and HTTP have one for the server's life, in-memory clients one each
+
     def connection() -> RealtimeKitClient:
         nonlocal api
         if api is None:
             api = RealtimeKitClient(settings, transport=transport)
         return api
+
+    @asynccontextmanager
+    async def lifespan(_: Server[Any]) -> AsyncIterator[dict[str, Any]]:
+        """Close the HTTP client we built (not one passed in) when the last connection ends."""
+        nonlocal api, serving
+        serving += 1
+        try:
+            yield {}
+        finally:
+            serving -= 1
+            if serving == 0 and client is None and api is not None:
+                closing, api = api, None  # a later connection builds a fresh one
+                await closing.aclose()
 
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
@@ -154,6 +170,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        lifespan=lifespan,
     )
 
 

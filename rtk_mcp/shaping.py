@@ -25,8 +25,14 @@ CHARS_PER_TOKEN = 4
 DEFAULT_MAX_CHARS = DEFAULT_MAX_TOKENS * CHARS_PER_TOKEN
 
 # Zero-width, bidi embedding/override/isolate, BOM, word joiners and Unicode tag characters: invisible
-# in most renderings, so they can smuggle text past a human while the model still reads it.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
+# in most renderings, so they can smuggle text past a human while the model still reads it. The
+# zero-width joiner stays where it joins two emoji (👨‍👩‍👧 is three emoji joined by two of them); next to
+# a letter it only hides a word from a filter ("ig\u200dnore"), and goes.
+_EMOJI = "\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
+_INVISIBLE = re.compile(
+    f"[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+    f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])"
+)
 
 #: Storage credentials are write-only in the API ("not readable"): if one is ever echoed, it is masked.
 CREDENTIAL_KEYS = frozenset({"access_key", "secret", "password", "private_key"})
