@@ -12,11 +12,12 @@ which takes what a call costs on top of its API request from about 0.9 ms to abo
   library's, a child process's) can never corrupt the JSON-RPC stream; both are restored on exit;
 - a line may be any length; one that is not JSON-RPC is reported to the server as such, and serving
   goes on;
-- at end of input serving stops without waiting for calls in flight, and answers already produced
-  are written out before ``stdio_transport`` returns;
+- at end of input, answers already produced are written out before ``stdio_transport`` returns;
 
-and one thing is added: a client that stops reading (its end of stdout closed) ends the session,
-where the SDK's transport would keep serving into the void.
+and two things are added: at end of input, requests already read get up to 10 s to be answered
+before serving stops (the SDK's transport stops at once, so ``printf '...' | rtk-mcp`` could lose its
+last answer); and a client that stops reading (its end of stdout closed) ends the session, where the
+SDK's transport would keep serving into the void.
 
 On Windows (no ``fcntl``) the SDK's transport is used.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -45,15 +47,28 @@ __all__ = ["stdio_transport"]
 _CHUNK = 1 << 16
 #: How long queued answers may take to drain at exit (a client that stopped reading can't block us).
 _DRAIN_SECONDS = 5.0
+#: After the end of input, how long requests already read may take to be answered before they are
+#: cancelled: ``printf '...' | rtk-mcp`` gets its answers, a hung call cannot hold the process.
+_EOF_GRACE_SECONDS = 10.0
+_LINE_END = re.compile(rb"[\r\n]")  # like the SDK's text layer: a bare CR ends a line too
+_in_use = threading.Lock()  # the standard streams can be claimed once at a time
 
 
 @asynccontextmanager
 async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     """``(read_stream, write_stream)`` for ``Server.run``, over the process's stdin and stdout."""
-    wire_in, wire_out, restore = _claim_standard_streams()
-    loop = asyncio.get_running_loop()
+    loop = asyncio.get_running_loop()  # before claiming anything: this transport needs asyncio
+    if not _in_use.acquire(blocking=False):
+        raise RuntimeError("the standard streams are already being served in this process")
+    try:
+        wire_in, wire_out, restore = _claim_standard_streams()
+    except BaseException:
+        _in_use.release()
+        raise
     lines: asyncio.Queue[bytes | None] = asyncio.Queue()
     answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    unanswered: set[Any] = set()  # ids of requests read and neither answered nor cancelled yet
+    answered = asyncio.Event()
 
     def deliver(line: bytes | None) -> None:
         try:
@@ -67,7 +82,6 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     writer.start()
     read_send, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](16)
     write_stream, write_receive = anyio.create_memory_object_stream[SessionMessage](16)
-
     reading = anyio.CancelScope()
 
     async def pump_in() -> None:
@@ -75,17 +89,30 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
             async with read_send:
                 while (line := await lines.get()) is not None:
                     try:
-                        message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+                        # Invalid UTF-8 is replaced, not refused: the request still gets an answer.
+                        message = types.jsonrpc_message_adapter.validate_json(
+                            line.decode("utf-8", "replace"), by_name=False)
                     except Exception as exc:  # not JSON-RPC: the server answers it, serving goes on
-                        await read_send.send(exc)
-                        continue
-                    await read_send.send(SessionMessage(message))
+                        message = exc
+                    else:
+                        _track(message, unanswered)
+                    try:
+                        await read_send.send(message if isinstance(message, Exception) else SessionMessage(message))
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        return  # the server stopped reading: serving is over
+                with anyio.move_on_after(_EOF_GRACE_SECONDS):
+                    while unanswered:
+                        answered.clear()
+                        await answered.wait()
 
     async def pump_out() -> None:
         async with write_receive:
             async for outgoing in write_receive:
-                text = outgoing.message.model_dump_json(by_alias=True, exclude_unset=True)
-                answers.put(text.encode() + b"\n")
+                message = outgoing.message
+                if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)):
+                    unanswered.discard(message.id)
+                    answered.set()
+                answers.put(message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
 
     try:
         async with anyio.create_task_group() as tasks:
@@ -98,8 +125,20 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
                 write_stream.close()  # pump_out still hands over what the server already sent
     finally:
         answers.put(None)
-        await anyio.to_thread.run_sync(writer.join, _DRAIN_SECONDS)
-        restore()
+        try:
+            with anyio.CancelScope(shield=True):  # even when cancelled: drain, then give the fds back
+                await anyio.to_thread.run_sync(writer.join, _DRAIN_SECONDS)
+        finally:
+            restore()
+            _in_use.release()
+
+
+def _track(message: Any, unanswered: set[Any]) -> None:
+    """Note a request that awaits its answer; forget one the client has cancelled."""
+    if isinstance(message, types.JSONRPCRequest):
+        unanswered.add(message.id)
+    elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
+        unanswered.discard((message.params or {}).get("requestId"))
 
 
 def _read_lines(fd: int, deliver: Callable[[bytes | None], None]) -> None:
@@ -117,9 +156,9 @@ def _read_lines(fd: int, deliver: Callable[[bytes | None], None]) -> None:
             return
         scan_from = len(pending)  # a long line is searched for its end once, not once per chunk
         pending += chunk
-        while (end := pending.find(b"\n", scan_from)) != -1:
-            line = bytes(pending[:end])
-            del pending[: end + 1]
+        while (end := _LINE_END.search(pending, scan_from)) is not None:
+            line = bytes(pending[: end.start()])
+            del pending[: end.start() + 1]
             scan_from = 0
             if line.strip():
                 deliver(line)

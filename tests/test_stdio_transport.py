@@ -106,23 +106,52 @@ class Hang(BaseHTTPRequestHandler):
         pass
 
 
-def test_end_of_input_ends_the_process_promptly_with_a_call_in_flight() -> None:
+def test_end_of_input_gives_calls_in_flight_a_bounded_grace_and_skips_cancelled_ones() -> None:
+    env = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a", "RTK_APP_ID": "app"}
     with loopback_api(Hang) as url:
         for cancel_first in (False, True):
-            session = StdioSession(env={"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a", "RTK_APP_ID": "app",
-                                        "RTK_API_BASE_URL": url})
-            session.initialize()
-            assert session.process.stdin
-            session.process.stdin.write(_lines(_call(99, "list_meetings", {})))
-            session.process.stdin.flush()
-            time.sleep(0.5)
+            with subprocess.Popen([sys.executable, "-m", "rtk_mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, cwd=ROOT,
+                                  env={**_clean_env(), **env, "RTK_API_BASE_URL": url}) as server:
+                assert server.stdin and server.stdout
+                server.stdin.write(_lines(INITIALIZE, INITIALIZED, _call(99, "list_meetings", {})))
+                if cancel_first:
+                    time.sleep(0.5)
+                    server.stdin.write(_lines({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                                               "params": {"requestId": 99}}))
+                server.stdin.close()
+                began = time.monotonic()
+                answers = [json.loads(line) for line in server.stdout]  # until the server exits
+                assert server.wait(5) == 0
+                took = time.monotonic() - began
+            by_id = {answer.get("id"): answer for answer in answers}
             if cancel_first:
-                session.send("notifications/cancelled", {"requestId": 99}, notify=True)
-            began = time.monotonic()
-            stdout, _ = session.close()
-            assert session.process.returncode == 0
-            assert time.monotonic() - began < 5
-            assert all(json.loads(line) for line in stdout.splitlines())
+                assert took < 5 and 99 not in by_id  # nothing to wait for: a cancelled call gets no answer
+            else:
+                assert 5 < took < 15  # the 10 s grace, then the hung call is cancelled and answered as such
+                assert "error" in by_id[99] or by_id[99]["result"].get("isError")
+
+
+def test_requests_piped_in_at_once_are_all_answered() -> None:
+    """``printf '...' | rtk-mcp``: the end of input comes right after the last request."""
+    requests = [_call(n, "list_apps", {}) for n in range(2, 7)]
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-m", "rtk_mcp", "--sandbox"], input=_lines(INITIALIZE, INITIALIZED, *requests),
+                              capture_output=True, cwd=ROOT, env=_clean_env(), timeout=60)
+        answers = {json.loads(line)["id"]: json.loads(line) for line in done.stdout.splitlines()}
+        assert done.returncode == 0 and sorted(answers) == [1, 2, 3, 4, 5, 6]
+        assert all("Sandbox App" in answers[n]["result"]["content"][0]["text"] for n in range(2, 7))
+
+
+def test_invalid_utf8_and_bare_carriage_returns_still_get_answers() -> None:
+    latin1 = json.dumps(_call(2, "list_meetings", {"search": "caf\u00e9"})).replace("\\u00e9", "\u00e9").encode("latin-1")
+    wire = _lines(INITIALIZE, INITIALIZED) + latin1 + b"\n" + _lines(_call(3, "list_apps", {}))[:-1] + b"\r" + _lines(
+        _call(4, "list_apps", {}))
+    done = subprocess.run([sys.executable, "-m", "rtk_mcp", "--sandbox"], input=wire, capture_output=True, cwd=ROOT,
+                          env=_clean_env(), timeout=60)
+    answers = {json.loads(line)["id"]: json.loads(line) for line in done.stdout.splitlines()}
+    assert sorted(answers) == [1, 2, 3, 4]
+    assert "result" in answers[2]  # answered (the replacement character is just part of the search text)
 
 
 def test_a_client_that_stops_reading_ends_the_session() -> None:
@@ -153,3 +182,28 @@ def test_descriptors_are_left_blocking() -> None:
         os.close(read_end)
         if write_end != -1:
             os.close(write_end)
+
+
+CANCELLED_SERVER = """
+import anyio
+from mcp.server.lowlevel import Server
+from rtk_mcp.stdio import stdio_transport
+
+async def main():
+    server = Server("idle")
+    with anyio.move_on_after(0.5):
+        async with stdio_transport() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+    print("after a cancelled session")
+
+anyio.run(main)
+"""
+
+
+def test_a_cancelled_session_still_gives_the_standard_streams_back() -> None:
+    with subprocess.Popen([sys.executable, "-c", CANCELLED_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd=ROOT) as server:
+        assert server.stdin and server.stdout and server.stderr
+        stdout = server.stdout.read()  # stdin stays open: the session ends by cancellation, not end of input
+        assert server.wait(10) == 0, server.stderr.read().decode()
+    assert stdout.decode() == "after a cancelled session\n"

@@ -59,7 +59,7 @@ def _share(node: Any, tool: str, path: tuple[str, ...], shown: dict[str, tuple[s
 
 
 def _reference(node: dict[str, Any], note: str) -> dict[str, Any]:
-    description = node.get("description")
+    description = (node.get("description") or "").rstrip(". ")
     return {"type": "object", "description": f"{description}. {note}" if description else note}
 
 
