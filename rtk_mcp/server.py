@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from rtk_mcp import __version__
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
-from rtk_mcp.catalog.sharing import share_repeated_objects
+from rtk_mcp.sharing import share_repeated_objects
 from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ArgumentError, ConfigError, RtkError, UnknownToolError
@@ -75,7 +75,7 @@ def tool_definitions(
     """The ``tools/list`` result for ``endpoints``, in order.
 
     A nested object that an earlier tool of the list already spells out is sent as a reference to it
-    (see :mod:`rtk_mcp.catalog.sharing`), unless ``full_schemas``.
+    (see :mod:`rtk_mcp.sharing`), unless ``full_schemas``.
     """
     tools = [tool_definition(ep, lean_schemas=lean_schemas, output_schemas=output_schemas) for ep in endpoints]
     if full_schemas:

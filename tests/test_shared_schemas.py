@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import BY_NAME, ENDPOINTS, input_schema
-from rtk_mcp.catalog.sharing import share_repeated_objects
+from rtk_mcp.sharing import share_repeated_objects
 from rtk_mcp.selection import select
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, connect, settings, text_of

@@ -71,6 +71,16 @@ def test_selection_and_options_move_the_cost_the_right_way(count: Callable[[str]
     assert count(catalogue(lean_schemas=True)) < full
 
 
+def test_the_shipped_schema_cache_matches_the_catalog() -> None:
+    """Otherwise every start regenerates 53 schemas (~0.1-0.25 s before tools/list): after editing
+    ``rtk_mcp/catalog/``, run ``python tools/gen_schema_cache.py``."""
+    from rtk_mcp.catalog import endpoint
+
+    shipped = json.loads(endpoint.SCHEMA_CACHE.read_text())
+    assert shipped["key"] == endpoint.schema_cache_key(), "stale rtk_mcp/catalog/schemas.json: run tools/gen_schema_cache.py"
+    assert shipped == endpoint.generate_schema_cache([ep.params for ep in ENDPOINTS])
+
+
 def test_the_schema_cache_is_used_only_when_it_matches_the_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``rtk_mcp/catalog/schemas.json`` only saves start-up time: it never changes a schema."""
     from rtk_mcp.catalog import endpoint
