@@ -8,7 +8,7 @@ in its own virtual environment, created on first run in ``.bench/fastmcp-venv``.
 
 Measured, per server (rtk-mcp with all tools, the default toolset, read-only; and the peer):
 
-- start: process start to the ``tools/list`` answer (median of several fresh starts);
+- start: process start to the ``tools/list`` answer (median of several fresh starts, taken in turn);
 - catalogue: tokens of the ``tools/list`` result as compact JSON (o200k when the tokenizer in
   ``../shared/tokenizer`` or ``RTK_TOKENIZER_DIR`` is available, else characters/4, labelled);
 - per-call overhead: ``get_meeting`` tool-call latency minus the latency of a direct httpx2 GET of
@@ -211,22 +211,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure_start(server_for: Any, api: str, count_tokens: Any, starts: int) -> dict[str, Any]:
-    """Process start to the ``tools/list`` answer (median of ``starts`` fresh starts) and the catalogue."""
+async def measure_start(server_for: Any, api: str) -> tuple[float, str]:
+    """Seconds from process start to the ``tools/list`` answer, and that answer as compact JSON."""
     argv, env = server_for(api)
-    start_times = []
-    catalogue = ""
-    for attempt in range(starts + 1):  # the first start only warms the disk cache
-        began = time.perf_counter()
-        server = await StdioServer.start(argv, env)
-        await server.initialize()
-        listed = await server.request("tools/list", {})
-        if attempt:
-            start_times.append(time.perf_counter() - began)
-        catalogue = json.dumps(listed, separators=(",", ":"))
-        await server.close()
-    return {"tools": len(json.loads(catalogue)["tools"]), "start_s": statistics.median(start_times),
-            "tokens": count_tokens(catalogue)}
+    began = time.perf_counter()
+    server = await StdioServer.start(argv, env)
+    await server.initialize()
+    listed = await server.request("tools/list", {})
+    elapsed = time.perf_counter() - began
+    await server.close()
+    return elapsed, json.dumps(listed, separators=(",", ":"))
 
 
 async def measure_calls(server_for: Any, api: str, calls: int) -> tuple[list[float], list[float], float]:
@@ -277,17 +271,28 @@ async def measure_concurrency(server_for: Any, slow_api: str) -> dict[str, Any]:
 
 async def measure_all(servers: list[tuple[str, Any]], api: str, slow_api: str, count_tokens: Any,
                       args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every server, phase by phase. The call rounds go round-robin over the servers, so a burst of
-    noise on this shared machine lands on all of them rather than on whichever ran at the time."""
-    rows = []
-    for name, server_for in servers:
-        print(f"start and catalogue: {name}...", file=sys.stderr)
-        rows.append({"name": name, **await measure_start(server_for, api, count_tokens, args.starts)})
+    """Every server, phase by phase. Starts and call rounds go round-robin over the servers, each round
+    in a rotated order, so a burst of noise on this shared machine lands on all of them rather than on
+    whichever ran at the time."""
+    def rotated(number: int) -> list[int]:
+        return [(number + offset) % len(servers) for offset in range(len(servers))]
+
+    starts: list[list[float]] = [[] for _ in servers]
+    catalogues = [""] * len(servers)
+    for number in range(args.starts + 1):  # the first start of each only warms the disk cache
+        print(f"start {number} of {args.starts}...", file=sys.stderr)
+        for index in rotated(number):
+            elapsed, catalogues[index] = await measure_start(servers[index][1], api)
+            if number:
+                starts[index].append(elapsed)
+    rows = [{"name": name, "tools": len(json.loads(catalogue)["tools"]), "start_s": statistics.median(times),
+             "tokens": count_tokens(catalogue)} for (name, _), catalogue, times in zip(servers, catalogues, starts)]
     rounds: list[list[tuple[list[float], list[float], float]]] = [[] for _ in servers]
     for number in range(args.rounds):
         print(f"call round {number + 1} of {args.rounds}...", file=sys.stderr)
-        for index, (_, server_for) in enumerate(servers):
-            rounds[index].append(await measure_calls(server_for, api, args.calls))
+        for index in rotated(number):
+            rounds[index].append(await measure_calls(servers[index][1], api, args.calls))
+    # Per-round ratios must pair the same round of both servers: rounds[index][number] is round ``number``.
     for row, (_, server_for), measured in zip(rows, servers, rounds):
         print(f"concurrency: {row['name']}...", file=sys.stderr)
         concurrency = await measure_concurrency(server_for, slow_api)
@@ -421,7 +426,7 @@ async def run(args: argparse.Namespace) -> str:
         f"rtk-mcp {__version__}; peer: {peer_version(peer_python)}, built from an OpenAPI document generated from "
         f"rtk-mcp's catalog (`tools/openapi_from_catalog.py`); fake API: the sandbox over loopback HTTP (uvicorn). "
         f"{args.starts} starts (after one warm-up) and {args.rounds} rounds of {args.calls} sequential calls per "
-        f"server, the rounds taken in turn across the servers; the 50 concurrent "
+        f"server, both taken in turn across the servers in a rotating order; the 50 concurrent "
         f"calls go to a copy of the fake API with {args.api_latency_ms:g} ms of simulated network latency.\n"
         f"Reproduce: `.venv/bin/python tools/benchmark.py` (creates `.bench/fastmcp-venv` on first run).\n"
     )
@@ -434,9 +439,10 @@ def main() -> None:
                         help="sequential tool calls per server (default 200; keep under 240: rate limiter)")
     parser.add_argument("--api-latency-ms", type=float, default=50,
                         help="simulated API latency for the concurrency test (default 50)")
-    parser.add_argument("--starts", type=int, default=5, help="fresh starts per server for the start time (default 5)")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="rounds of --calls per server, each in a fresh process (default 5)")
+    parser.add_argument("--starts", type=int, default=7,
+                        help="fresh starts per server for the start time, taken in turn (default 7)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="rounds of --calls per server, each in a fresh process (default 7)")
     parser.add_argument("--out", default=str(ROOT / "tools" / "benchmark.md"), help="markdown file to write")
     args = parser.parse_args()
     report = asyncio.run(run(args))
