@@ -34,13 +34,16 @@ import queue
 import re
 import sys
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import mcp_types as types
+from mcp.shared.dispatcher import as_request_id, coerce_request_id
 from mcp.shared.message import SessionMessage
+from mcp_types import RequestId
 
 __all__ = ["stdio_transport"]
 
@@ -67,54 +70,49 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
         raise
     lines: asyncio.Queue[bytes | None] = asyncio.Queue()
     answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    unanswered: set[Any] = set()  # ids of requests read and neither answered nor cancelled yet
-    answered = asyncio.Event()
+    pending = _Pending()
+    writer: threading.Thread | None = None
 
     def deliver(line: bytes | None) -> None:
-        try:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        except RuntimeError:  # the loop has closed: nobody is listening any more
-            pass
+        _call_soon(loop, lines.put_nowait, line)
 
-    threading.Thread(target=_read_lines, args=(wire_in, deliver), name="rtk-mcp-stdin", daemon=True).start()
-    writer = threading.Thread(target=_write_answers, args=(wire_out, answers, lambda: deliver(None)),
-                              name="rtk-mcp-stdout", daemon=True)
-    writer.start()
-    read_send, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](16)
-    write_stream, write_receive = anyio.create_memory_object_stream[SessionMessage](16)
-    reading = anyio.CancelScope()
-
-    async def pump_in() -> None:
-        with reading:
-            async with read_send:
-                while (line := await lines.get()) is not None:
-                    try:
-                        # Invalid UTF-8 is replaced, not refused: the request still gets an answer.
-                        message = types.jsonrpc_message_adapter.validate_json(
-                            line.decode("utf-8", "replace"), by_name=False)
-                    except Exception as exc:  # not JSON-RPC: the server answers it, serving goes on
-                        message = exc
-                    else:
-                        _track(message, unanswered)
-                    try:
-                        await read_send.send(message if isinstance(message, Exception) else SessionMessage(message))
-                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                        return  # the server stopped reading: serving is over
-                with anyio.move_on_after(_EOF_GRACE_SECONDS):
-                    while unanswered:
-                        answered.clear()
-                        await answered.wait()
-
-    async def pump_out() -> None:
-        async with write_receive:
-            async for outgoing in write_receive:
-                message = outgoing.message
-                if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)):
-                    unanswered.discard(message.id)
-                    answered.set()
-                answers.put(message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
+    def hang_up() -> None:  # from the writer thread: the client stopped reading
+        _call_soon(loop, pending.hang_up)
+        deliver(None)
 
     try:
+        threading.Thread(target=_read_lines, args=(wire_in, deliver), name="rtk-mcp-stdin", daemon=True).start()
+        writer = threading.Thread(target=_write_answers, args=(wire_out, answers, hang_up), name="rtk-mcp-stdout",
+                                  daemon=True)
+        writer.start()
+        read_send, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](16)
+        write_stream, write_receive = anyio.create_memory_object_stream[SessionMessage](16)
+        reading = anyio.CancelScope()
+
+        async def pump_in() -> None:
+            with reading:
+                async with read_send:
+                    while (line := await lines.get()) is not None:
+                        try:
+                            # Invalid UTF-8 is replaced, not refused: the request still gets an answer.
+                            message = types.jsonrpc_message_adapter.validate_json(
+                                line.decode("utf-8", "replace"), by_name=False)
+                        except Exception as exc:  # not JSON-RPC: the server answers it, serving goes on
+                            message = exc
+                        else:
+                            pending.read(message)
+                        try:
+                            await read_send.send(message if isinstance(message, Exception) else SessionMessage(message))
+                        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                            return  # the server stopped reading: serving is over
+                    await pending.settle(_EOF_GRACE_SECONDS)
+
+        async def pump_out() -> None:
+            async with write_receive:
+                async for outgoing in write_receive:
+                    pending.written(outgoing.message)
+                    answers.put(outgoing.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
+
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(pump_in)
             tasks.start_soon(pump_out)
@@ -126,19 +124,67 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     finally:
         answers.put(None)
         try:
-            with anyio.CancelScope(shield=True):  # even when cancelled: drain, then give the fds back
-                await anyio.to_thread.run_sync(writer.join, _DRAIN_SECONDS)
+            if writer is not None:
+                with anyio.CancelScope(shield=True):  # even when cancelled: drain, then give the fds back
+                    await anyio.to_thread.run_sync(writer.join, _DRAIN_SECONDS)
         finally:
             restore()
             _in_use.release()
 
 
-def _track(message: Any, unanswered: set[Any]) -> None:
-    """Note a request that awaits its answer; forget one the client has cancelled."""
-    if isinstance(message, types.JSONRPCRequest):
-        unanswered.add(message.id)
-    elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
-        unanswered.discard((message.params or {}).get("requestId"))
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:  # the loop has closed: nobody is listening any more
+        pass
+
+
+class _Pending:
+    """Requests read from the client and not yet answered, for the grace at end of input.
+
+    Ids are matched the way the SDK matches them (``"7"`` is request 7; ``true`` or a list is no id),
+    and counted, since a client may reuse an id. A request leaves when its answer is written or when
+    the client cancels it (a cancelled request gets no answer).
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[RequestId] = Counter()
+        self.changed = asyncio.Event()
+        self.client_gone = False
+
+    def read(self, message: Any) -> None:
+        if isinstance(message, types.JSONRPCRequest):
+            if (key := _request_key(message.id)) is not None:
+                self.counts[key] += 1
+        elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
+            params = message.params if isinstance(message.params, dict) else {}
+            self._settle(_request_key(params.get("requestId")))
+
+    def written(self, message: Any) -> None:
+        if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)):
+            self._settle(_request_key(message.id))
+
+    def hang_up(self) -> None:
+        """No answer can reach the client any more: nothing is worth waiting for."""
+        self.client_gone = True
+        self.changed.set()
+
+    async def settle(self, seconds: float) -> None:
+        """Wait until every request read has been answered (or the client is gone), at most ``seconds``."""
+        with anyio.move_on_after(seconds):
+            while any(self.counts.values()) and not self.client_gone:
+                self.changed.clear()
+                await self.changed.wait()
+
+    def _settle(self, key: RequestId | None) -> None:
+        if key is not None and self.counts[key] > 0:
+            self.counts[key] -= 1
+            self.changed.set()
+
+
+def _request_key(value: object) -> RequestId | None:
+    request_id = as_request_id(value)
+    return None if request_id is None else coerce_request_id(request_id)
 
 
 def _read_lines(fd: int, deliver: Callable[[bytes | None], None]) -> None:
@@ -188,7 +234,10 @@ def _claim_standard_streams() -> tuple[int, int, Callable[[], None]]:
     os.dup2(2, 1)
 
     def restore() -> None:
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()  # stray output buffered while diverted goes where it was headed
+        except (OSError, ValueError):
+            pass
         os.dup2(wire_in, 0)
         os.dup2(wire_out, 1)
         # The duplicates stay open: the reader thread may still be blocked on wire_in, and a closed

@@ -98,12 +98,29 @@ def test_garbage_and_a_70_mib_line_do_not_stop_serving() -> None:
     assert not answers[2]["result"].get("isError") and "Sandbox App" in answers[3]["result"]["content"][0]["text"]
 
 
-class Hang(BaseHTTPRequestHandler):
+class Slow(BaseHTTPRequestHandler):
+    """Answers a GET of meetings after ``delay`` seconds (``search=fast``: at once), anything else at once."""
+
+    delay = 2.0
+
     def do_GET(self) -> None:  # noqa: N802
-        time.sleep(20)
+        if "/meetings" in self.path and "fast" not in self.path:
+            time.sleep(self.delay)
+        body = json.dumps({"success": True, "data": [{"id": "m1"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class Hang(Slow):
+    """Meetings take 20 s: longer than the end-of-input grace."""
+
+    delay = 20.0
 
 
 def test_end_of_input_gives_calls_in_flight_a_bounded_grace_and_skips_cancelled_ones() -> None:
@@ -130,6 +147,63 @@ def test_end_of_input_gives_calls_in_flight_a_bounded_grace_and_skips_cancelled_
             else:
                 assert 5 < took < 15  # the 10 s grace, then the hung call is cancelled and answered as such
                 assert "error" in by_id[99] or by_id[99]["result"].get("isError")
+
+
+def _serve(url: str) -> subprocess.Popen[bytes]:
+    env = {**_clean_env(), "CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a", "RTK_APP_ID": "app",
+           "RTK_API_BASE_URL": url}
+    return subprocess.Popen([sys.executable, "-m", "rtk_mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+
+
+def _cancel(request_id: object) -> dict:
+    return {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": request_id}}
+
+
+def _until_exit(server: subprocess.Popen[bytes], *messages: dict) -> tuple[list[dict], float]:
+    """Send ``messages``, end input, and read every answer until the server exits: (answers, seconds)."""
+    assert server.stdin and server.stdout
+    server.stdin.write(_lines(INITIALIZE, INITIALIZED, *messages))
+    server.stdin.close()
+    began = time.monotonic()
+    answers = [json.loads(line) for line in server.stdout]
+    assert server.wait(5) == 0
+    return [a for a in answers if a.get("id") != 1 or "result" not in a or "capabilities" not in a["result"]], \
+        time.monotonic() - began
+
+
+def test_the_grace_matches_ids_as_the_sdk_does_and_counts_reused_ones() -> None:
+    with loopback_api(Slow) as url:
+        # A malformed cancellation is ignored, not a crash; a boolean is no id (it must not settle request 1).
+        with _serve(url) as server:
+            answers, _ = _until_exit(server, _call(1, "list_meetings", {}), _cancel([1]), _cancel(True))
+        assert [(a["id"], "result" in a and not a["result"].get("isError")) for a in answers] == [(1, True)]
+        # The same id twice: both are answered, the slow one too.
+        with _serve(url) as server:
+            answers, _ = _until_exit(server, _call(7, "list_meetings", {}), _call(7, "list_meetings", {"search": "fast"}))
+        assert sorted(a["id"] for a in answers) == [7, 7] and all("result" in a for a in answers)
+    with loopback_api(Hang) as url:
+        # "7" cancels request 7, as in the SDK: nothing is left to wait for.
+        with _serve(url) as server:
+            answers, took = _until_exit(server, _call(7, "list_meetings", {}), _cancel("7"))
+        assert took < 5 and 7 not in {a.get("id") for a in answers}
+
+
+def test_a_client_that_stops_reading_cuts_the_grace_short() -> None:
+    with loopback_api(Hang) as url, _serve(url) as server:
+        assert server.stdin and server.stdout
+        server.stdin.write(_lines(INITIALIZE))
+        server.stdin.flush()
+        assert json.loads(server.stdout.readline())["id"] == 1
+        server.stdin.write(_lines(INITIALIZED, _call(2, "list_meetings", {})))  # hangs
+        server.stdin.flush()
+        time.sleep(0.5)
+        server.stdout.close()
+        server.stdin.write(_lines(_call(3, "list_apps", {})))  # its answer finds nobody reading
+        server.stdin.flush()
+        began = time.monotonic()
+        assert server.wait(8) == 0
+        assert time.monotonic() - began < 5
 
 
 def test_requests_piped_in_at_once_are_all_answered() -> None:
