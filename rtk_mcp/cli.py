@@ -73,12 +73,12 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
                         help="add each tool's outputSchema (more tokens per conversation; env RTK_OUTPUT_SCHEMAS=1)")
     parser.add_argument("--lean-schemas", action="store_true", default=default(False),
                         help="leave out of input schemas what other keywords imply (a type beside enum/items/"
-                             "properties, nested additionalProperties): ~10%% fewer tokens, for clients that read "
+                             "properties, \"not empty\" bounds): ~5%% fewer tokens, for clients that read "
                              "JSON Schema in full; Gemini/Vertex need the default (env RTK_LEAN_SCHEMAS=1)")
     parser.add_argument("--full-schemas", action="store_true", default=default(False),
                         help="spell out every nested object in every tool, even one that another listed tool "
                              "already shows (by default it is sent once and referenced): for clients that show "
-                             "an agent only some of the tools at a time; ~2,300 more tokens (env RTK_FULL_SCHEMAS=1)")
+                             "an agent only some of the tools at a time; ~2,100 more tokens (env RTK_FULL_SCHEMAS=1)")
 
 
 def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:

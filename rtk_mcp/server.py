@@ -22,14 +22,21 @@ from pydantic import BaseModel, ValidationError
 from rtk_mcp import __version__
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
-from rtk_mcp.sharing import share_repeated_objects
 from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ArgumentError, ConfigError, RtkError, UnknownToolError
 from rtk_mcp.outputs import output_schema
-from rtk_mcp.shaping import CHARS_PER_TOKEN, CREDENTIAL_KEYS, DEFAULT_MAX_CHARS, select_fields, shape, to_json
+from rtk_mcp.shaping import (
+    CHARS_PER_TOKEN,
+    CREDENTIAL_KEYS,
+    DEFAULT_MAX_CHARS,
+    select_fields,
+    shape,
+    to_json,
+)
+from rtk_mcp.sharing import share_repeated_objects
 
-__all__ = ["build_server", "tool_definition", "tool_definitions", "annotations", "INSTRUCTIONS", "CREDENTIAL_FIELDS"]
+__all__ = ["CREDENTIAL_FIELDS", "INSTRUCTIONS", "annotations", "build_server", "tool_definition", "tool_definitions"]
 
 logger = logging.getLogger("rtk_mcp")
 

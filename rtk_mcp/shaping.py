@@ -30,7 +30,7 @@ DEFAULT_MAX_CHARS = DEFAULT_MAX_TOKENS * CHARS_PER_TOKEN
 # a letter it only hides a word from a filter ("ig\u200dnore"), and goes.
 _EMOJI = "\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
 _INVISIBLE = re.compile(
-    f"[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+    "[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
     f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])"
 )
 

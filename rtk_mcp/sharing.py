@@ -3,15 +3,15 @@
 ``create_meeting``, ``update_meeting`` and ``replace_meeting`` take the same ``ai_config``;
 ``create_preset`` and ``update_preset`` the same ``config``, ``ui`` and ``permissions`` (every field
 optional when updating); the recording tools the same ``storage_config``. Spelling those out in every
-tool would cost an agent about 2,300 tokens in every conversation, so a nested object that an earlier
+tool would cost an agent about 2,100 tokens in every conversation, so a nested object that an earlier
 tool of the same listing already spells out is sent as::
 
     {"type": "object", "description": "Participant permissions. Same fields as create_preset's permissions, all optional"}
 
 Only the advertised schema changes: the tool's pydantic model still validates every nested field and
 names it in its error. A reference only ever points at a tool in the same listing, so every selection
-stays complete; ``full=False`` turns sharing off (``--full-schemas``) for clients that show an agent
-only some of the listed tools at a time.
+stays complete; ``--full-schemas`` (``tool_definitions(..., full_schemas=True)``) turns sharing off
+for clients that show an agent only some of the listed tools at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["share_repeated_objects", "MIN_SHARED_CHARS"]
+__all__ = ["MIN_SHARED_CHARS", "share_repeated_objects"]
 
 #: A smaller object costs about as much to repeat as the reference that would replace it.
 MIN_SHARED_CHARS = 160
@@ -36,8 +36,9 @@ def _share(node: Any, tool: str, path: tuple[str, ...], shown: dict[str, tuple[s
         return [_share(item, tool, path, shown) for item in node]
     if not isinstance(node, dict):
         return node
-    if path and "properties" in node and len(_key(node)) >= MIN_SHARED_CHARS:
-        shape, exact = _key(_without(node, "required")), _key(node)
+    exact = _key(node) if path and "properties" in node else ""
+    if len(exact) >= MIN_SHARED_CHARS:
+        shape = _key(_without(node, "required"))
         where = shown.get(shape)
         if where is not None:
             owner, owner_exact = where

@@ -253,4 +253,4 @@ def _dup_above_standard(fd: int) -> int:
 
 
 if sys.platform == "win32":  # pragma: no cover - no fcntl; the SDK's transport is the portable one
-    from mcp.server.stdio import stdio_server as stdio_transport  # noqa: F811
+    from mcp.server.stdio import stdio_server as stdio_transport

@@ -16,9 +16,9 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import BY_NAME, ENDPOINTS, input_schema
-from rtk_mcp.sharing import share_repeated_objects
 from rtk_mcp.selection import select
 from rtk_mcp.server import build_server
+from rtk_mcp.sharing import share_repeated_objects
 from tests.conftest import FakeAPI, connect, settings, text_of
 from tests.test_selection import cli
 
@@ -129,7 +129,7 @@ async def test_a_referenced_object_is_still_validated_field_by_field(fake_api: F
 def test_cli_full_schemas_flag_and_variable(flags: list[str], env: dict[str, str]) -> None:
     shared, full = cli("tools", "--json"), cli("tools", "--json", *flags, env=env)
     assert shared.returncode == full.returncode == 0, shared.stderr + full.stderr
-    count = lambda text: sum(len(references(tool["inputSchema"])) for tool in json.loads(text))  # noqa: E731
+    count = lambda text: sum(len(references(tool["inputSchema"])) for tool in json.loads(text))
     assert count(shared.stdout) == 10 and count(full.stdout) == 0
 
 

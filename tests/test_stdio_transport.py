@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.stdio_session import StdioSession, loopback_api
+from tests.stdio_session import loopback_api
 
 ROOT = Path(__file__).resolve().parents[1]
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -103,7 +103,7 @@ class Slow(BaseHTTPRequestHandler):
 
     delay = 2.0
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if "/meetings" in self.path and "fast" not in self.path:
             time.sleep(self.delay)
         body = json.dumps({"success": True, "data": [{"id": "m1"}]}).encode()
@@ -211,7 +211,7 @@ def test_requests_piped_in_at_once_are_all_answered() -> None:
     requests = [_call(n, "list_apps", {}) for n in range(2, 7)]
     for _ in range(3):
         done = subprocess.run([sys.executable, "-m", "rtk_mcp", "--sandbox"], input=_lines(INITIALIZE, INITIALIZED, *requests),
-                              capture_output=True, cwd=ROOT, env=_clean_env(), timeout=60)
+                              capture_output=True, cwd=ROOT, env=_clean_env(), timeout=60, check=False)
         answers = {json.loads(line)["id"]: json.loads(line) for line in done.stdout.splitlines()}
         assert done.returncode == 0 and sorted(answers) == [1, 2, 3, 4, 5, 6]
         assert all("Sandbox App" in answers[n]["result"]["content"][0]["text"] for n in range(2, 7))
@@ -222,7 +222,7 @@ def test_invalid_utf8_and_bare_carriage_returns_still_get_answers() -> None:
     wire = _lines(INITIALIZE, INITIALIZED) + latin1 + b"\n" + _lines(_call(3, "list_apps", {}))[:-1] + b"\r" + _lines(
         _call(4, "list_apps", {}))
     done = subprocess.run([sys.executable, "-m", "rtk_mcp", "--sandbox"], input=wire, capture_output=True, cwd=ROOT,
-                          env=_clean_env(), timeout=60)
+                          env=_clean_env(), timeout=60, check=False)
     answers = {json.loads(line)["id"]: json.loads(line) for line in done.stdout.splitlines()}
     assert sorted(answers) == [1, 2, 3, 4]
     assert "result" in answers[2]  # answered (the replacement character is just part of the search text)

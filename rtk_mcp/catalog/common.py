@@ -83,7 +83,7 @@ class AppParams(Params):
 
     ``app_id`` is the one argument without a description: 51 tools take it, and the server's
     instructions say once what all 51 copies would (it defaults to ``RTK_APP_ID``; ``list_apps``, whose
-    description calls itself the source of app_id, shows the ids). That saves ~460 tokens per conversation.
+    description calls itself the source of app_id, shows the ids). That saves ~435 tokens per conversation.
     """
 
     app_id: PathId | None = None

@@ -103,7 +103,7 @@ def input_schema(model: type[BaseModel], *, lean: bool = False) -> dict[str, Any
     (``type`` first), which tokenizes measurably shorter than pydantic's order.
     ``additionalProperties: false`` is stated once, at the top level: nested objects are just as
     strict, because pydantic rejects an unknown nested key, naming its path, before anything is sent;
-    saying so on each of the ~90 nested objects would cost ~190 tokens per conversation.
+    saying so on every nested object would cost ~160 tokens per conversation.
 
     ``lean=True`` (``--lean-schemas``) also leaves out what other keywords already say, because
     every tool definition is paid for in every conversation (see ``tests/test_token_budget.py``):
