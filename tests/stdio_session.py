@@ -78,6 +78,21 @@ class StdioSession:
         return stdout.decode(), stderr.decode()
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """Base of the loopback fake APIs: ``answer`` sends one JSON body; requests are not logged."""
+
+    def answer(self, payload: Any, status: int = 200) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @contextmanager
 def loopback_api(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve ``handler`` on a free loopback port; yield the base URL to put in ``RTK_API_BASE_URL``."""

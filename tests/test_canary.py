@@ -10,7 +10,6 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import anyio
@@ -24,8 +23,8 @@ from rtk_mcp.catalog import ENDPOINTS
 from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings, text_of
+from tests.stdio_session import JsonHandler, StdioSession, loopback_api
 from tests.test_requests import CASES
-from tests.stdio_session import StdioSession, loopback_api
 
 CANARY_TOKEN = "cfut_CANARY_TOKEN_5e1f0a77d2"
 STORAGE = {
@@ -146,7 +145,7 @@ async def test_invalid_arguments_never_echo_credentials(debug_logs: pytest.LogCa
 
 @pytest.fixture
 def echo_api_url() -> Iterator[str]:
-    class Echo(BaseHTTPRequestHandler):
+    class Echo(JsonHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode()
@@ -156,17 +155,9 @@ def echo_api_url() -> Iterator[str]:
                 if failing
                 else {"success": True, "data": {"id": "r1", "echo": body, "storage_config": STORAGE}}
             )
-            data = json.dumps(payload).encode()
-            self.send_response(400 if failing else 200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(payload, 400 if failing else 200)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815 (http.server's naming)
-
-        def log_message(self, *args: Any) -> None:
-            pass
 
     with loopback_api(Echo) as url:
         yield url

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import pytest
 
 from tests.conftest import TOKEN
-from tests.stdio_session import StdioSession, loopback_api
+from tests.stdio_session import JsonHandler, StdioSession, loopback_api
 
 
-class _FakeRealtimeKit(BaseHTTPRequestHandler):
+class _FakeRealtimeKit(JsonHandler):
     seen: list[tuple[str, str, str]] = []
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self.seen.append(("GET", self.path, self.headers.get("Authorization", "")))
-        body = json.dumps({"success": True, "data": [{"id": "m-1", "title": "Standup", "gone": None}],
-                           "paging": {"total_count": 1, "start_offset": 0, "end_offset": 0}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.answer({"success": True, "data": [{"id": "m-1", "title": "Standup", "gone": None}],
+                     "paging": {"total_count": 1, "start_offset": 0, "end_offset": 0}})
 
 
 @pytest.fixture

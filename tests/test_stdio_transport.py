@@ -12,10 +12,9 @@ import os
 import subprocess
 import sys
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.stdio_session import loopback_api
+from tests.stdio_session import JsonHandler, loopback_api
 
 ROOT = Path(__file__).resolve().parents[1]
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -98,7 +97,7 @@ def test_garbage_and_a_70_mib_line_do_not_stop_serving() -> None:
     assert not answers[2]["result"].get("isError") and "Sandbox App" in answers[3]["result"]["content"][0]["text"]
 
 
-class Slow(BaseHTTPRequestHandler):
+class Slow(JsonHandler):
     """Answers a GET of meetings after ``delay`` seconds (``search=fast``: at once), anything else at once."""
 
     delay = 2.0
@@ -106,15 +105,7 @@ class Slow(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if "/meetings" in self.path and "fast" not in self.path:
             time.sleep(self.delay)
-        body = json.dumps({"success": True, "data": [{"id": "m1"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer({"success": True, "data": [{"id": "m1"}]})
 
 
 class Hang(Slow):
