@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 import anyio
@@ -19,6 +21,7 @@ import anyio
 from rtk_mcp import __version__
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings
+from rtk_mcp.ratelimit import parse_share
 from rtk_mcp.selection import TOOLSETS, SelectionError, select, split_list
 
 __all__ = ["main", "build_parser"]
@@ -36,6 +39,7 @@ environment:
   RTK_FULL_SCHEMAS=1
                          the same as the flags of those names
   RTK_TIMEOUT            seconds per HTTP attempt (default 30; connecting: 5)
+  RTK_RATE_LIMIT_SHARE   this replica's share of the per-token rate limits, e.g. 1/2 for two replicas
   RTK_MCP_HTTP_TOKEN     --transport http: bearer token every request must carry (required to bind
                          a non-loopback --host)
 """
@@ -95,6 +99,9 @@ def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--allowed-hosts", action="append", metavar="LIST", default=default(None),
                         help="--transport http: extra Host header values to accept (DNS-rebinding protection; "
                              "loopback names and --host are always accepted), e.g. mcp.example.com")
+    parser.add_argument("--rate-limit-share", type=_share, metavar="SHARE", default=default(None),
+                        help="this replica's share of the API rate limits, which are per token: 1/N for each of N "
+                             "replicas sharing one token (default 1; env RTK_RATE_LIMIT_SHARE)")
     parser.add_argument("--allowed-origins", action="append", metavar="LIST", default=default(None),
                         help="--transport http: extra browser Origins to accept, e.g. https://app.example.com")
 
@@ -134,6 +141,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise ValueError(text)
     return value
+
+
+def _share(text: str) -> Fraction:
+    try:
+        return parse_share(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _env_positive_int(name: str, default: int) -> int:
@@ -178,8 +192,11 @@ def _backend_settings(args: argparse.Namespace) -> Settings:
     if _uses_sandbox(args):
         from rtk_mcp.sandbox import sandbox_settings
 
-        return sandbox_settings()
-    return Settings.from_env()
+        settings = sandbox_settings()
+    else:
+        settings = Settings.from_env()
+    share = getattr(args, "rate_limit_share", None)
+    return settings if share is None else replace(settings, rate_limit_share=share)
 
 
 def _make_server(args: argparse.Namespace, endpoints: list[Endpoint], settings: Settings | None = None) -> Any:
@@ -244,7 +261,9 @@ def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], settings:
     else:
         missing = settings.missing
         backend = "the live API" + (f" (not configured: {', '.join(missing)} unset)" if missing else "")
-    return f"rtk-mcp {__version__}: serving {len(endpoints)} tools ({toolsets}{read_only}) from {backend} over {where}"
+    share = f", taking {settings.rate_limit_share} of the rate limits" if settings.rate_limit_share != 1 else ""
+    return (f"rtk-mcp {__version__}: serving {len(endpoints)} tools ({toolsets}{read_only}) from {backend}{share} "
+            f"over {where}")
 
 
 def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:

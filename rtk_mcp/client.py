@@ -30,7 +30,7 @@ from rtk_mcp import __version__
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ApiError, BadResponse, TransportFailure
-from rtk_mcp.ratelimit import RateLimiter
+from rtk_mcp.ratelimit import RateLimiter, share_of
 from rtk_mcp.shaping import mask, maskable
 
 __all__ = ["RealtimeKitClient", "Reply", "CHECK_WITH"]
@@ -102,7 +102,7 @@ class RealtimeKitClient:
         self.deadline = deadline
         self._sleep = sleep
         self._clock = clock
-        self._limiter = rate_limiter or RateLimiter()
+        self._limiter = rate_limiter or RateLimiter(share_of(settings.rate_limit_share), clock=clock, sleep=sleep)
         self._http = httpx2.AsyncClient(
             base_url=settings.base_url,
             transport=transport,

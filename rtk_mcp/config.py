@@ -12,6 +12,9 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
+
+from rtk_mcp.ratelimit import parse_share
 
 __all__ = ["Settings", "DEFAULT_BASE_URL"]
 
@@ -28,6 +31,8 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     #: Per-attempt HTTP timeout in seconds.
     timeout: float = 30.0
+    #: This replica's share of the published rate limits (1: the whole of them).
+    rate_limit_share: Fraction = Fraction(1)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +48,7 @@ class Settings:
             default_app_id=get("RTK_APP_ID"),
             base_url=(get("RTK_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             timeout=_positive_seconds(get("RTK_TIMEOUT"), default=30.0, name="RTK_TIMEOUT"),
+            rate_limit_share=_share(get("RTK_RATE_LIMIT_SHARE")),
         )
 
     @property
@@ -75,3 +81,14 @@ def _positive_seconds(value: str | None, *, default: float, name: str) -> float:
         logging.getLogger("rtk_mcp").warning("%s must be a positive number of seconds; using %g", name, default)
         return default
     return seconds
+
+
+def _share(value: str | None) -> Fraction:
+    """Like a bad timeout, a bad share is reported on stderr and the server still starts, with the whole limits."""
+    if value is None:
+        return Fraction(1)
+    try:
+        return parse_share(value)
+    except ValueError as exc:
+        logging.getLogger("rtk_mcp").warning("ignoring RTK_RATE_LIMIT_SHARE: %s; using the whole limits", exc)
+        return Fraction(1)

@@ -7,20 +7,46 @@ either, so every attempt (retries included) takes a slot here first.
 Sliding windows, not fixed buckets: the limiter remembers when each of the last ``limit`` requests
 of every window was sent and admits a new one only when fewer than ``limit`` were sent in the
 preceding ``period`` seconds. Callers are admitted one at a time, in arrival order (a fair lock).
+
+The limits are per token, so replicas sharing one token must split them: each takes its share of
+every window (:func:`share_of`), rounded down, so shares adding up to at most 1 never exceed a
+published limit together, whatever each replica's traffic.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from fractions import Fraction
 
 import anyio
 
-__all__ = ["RateLimiter", "DEFAULT_LIMITS"]
+__all__ = ["RateLimiter", "DEFAULT_LIMITS", "parse_share", "share_of"]
 
 #: (requests, seconds): RealtimeKit's published limit, then Cloudflare's per-token API limit.
 DEFAULT_LIMITS: tuple[tuple[int, float], ...] = ((250, 10.0), (1200, 300.0))
+
+
+def share_of(share: Fraction, limits: Sequence[tuple[int, float]] = DEFAULT_LIMITS) -> tuple[tuple[int, float], ...]:
+    """This replica's part of every window: ``share`` of the limit, rounded down."""
+    return tuple((math.floor(limit * share), period) for limit, period in limits)
+
+
+def parse_share(text: str) -> Fraction:
+    """A share written as a decimal or a fraction (``0.5``, ``1/3``): more than 0, at most 1, and large
+    enough to leave at least one request in every window (a smaller one would wait forever)."""
+    try:
+        share = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{text!r} is not a number or fraction such as 0.5 or 1/3") from None
+    if not 0 < share <= 1:
+        raise ValueError(f"{text!r} is not more than 0 and at most 1")
+    smallest = min(limit for limit, _ in DEFAULT_LIMITS)
+    if any(limit < 1 for limit, _ in share_of(share)):
+        raise ValueError(f"{text!r} leaves less than one request per window; the smallest share is 1/{smallest}")
+    return share
 
 
 class RateLimiter:
