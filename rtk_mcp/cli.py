@@ -35,8 +35,7 @@ environment:
   RTK_APP_ID             default app_id for every tool (optional; list_apps shows ids)
   RTK_API_BASE_URL       API base URL (default https://api.cloudflare.com/client/v4)
   RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL,
-  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1, RTK_LEAN_SCHEMAS=1,
-  RTK_FULL_SCHEMAS=1
+  RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1
                          the same as the flags of those names
   RTK_TIMEOUT            seconds per HTTP attempt (default 30; connecting: 5)
   RTK_RATE_LIMIT_SHARE   this replica's share of the per-token rate limits, e.g. 1/2 for two replicas
@@ -75,14 +74,6 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
                              "(default 25000; env RTK_MAX_RESULT_TOKENS)")
     parser.add_argument("--output-schemas", action="store_true", default=default(False),
                         help="add each tool's outputSchema (more tokens per conversation; env RTK_OUTPUT_SCHEMAS=1)")
-    parser.add_argument("--lean-schemas", action="store_true", default=default(False),
-                        help="leave out of input schemas what other keywords imply (a type beside enum/items/"
-                             "properties, \"not empty\" bounds): ~5%% fewer tokens, for clients that read "
-                             "JSON Schema in full; Gemini/Vertex need the default (env RTK_LEAN_SCHEMAS=1)")
-    parser.add_argument("--full-schemas", action="store_true", default=default(False),
-                        help="spell out every nested object in every tool, even one that another listed tool "
-                             "already shows (by default it is sent once and referenced): for clients that show "
-                             "an agent only some of the tools at a time; ~2,100 more tokens (env RTK_FULL_SCHEMAS=1)")
 
 
 def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -165,12 +156,8 @@ def _env_flag(name: str) -> bool:
 
 
 def _schema_options(args: argparse.Namespace) -> dict[str, bool]:
-    """How tool definitions are written: flags win over RTK_OUTPUT_SCHEMAS / RTK_LEAN_SCHEMAS / RTK_FULL_SCHEMAS."""
-    return {
-        "output_schemas": args.output_schemas or _env_flag("RTK_OUTPUT_SCHEMAS"),
-        "lean_schemas": args.lean_schemas or _env_flag("RTK_LEAN_SCHEMAS"),
-        "full_schemas": args.full_schemas or _env_flag("RTK_FULL_SCHEMAS"),
-    }
+    """How tool definitions are written: the flag wins over RTK_OUTPUT_SCHEMAS."""
+    return {"output_schemas": args.output_schemas or _env_flag("RTK_OUTPUT_SCHEMAS")}
 
 
 def selected_endpoints(args: argparse.Namespace) -> list[Endpoint]:

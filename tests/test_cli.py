@@ -41,7 +41,7 @@ def test_help_mentions_every_option_command_and_credential_variable() -> None:
     for word in (
         "--version", "--sandbox", "--sandbox-state", "--toolsets", "--tools", "--exclude-tools", "--read-only",
         "--log-level", "serve", "tools", "call", "demo", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID",
-        "RTK_APP_ID", "RTK_API_BASE_URL", "--full-schemas", "--lean-schemas", "--output-schemas", "RTK_FULL_SCHEMAS",
+        "RTK_APP_ID", "RTK_API_BASE_URL", "--output-schemas", "RTK_OUTPUT_SCHEMAS",
     ):
         assert word in run.stdout, word
 

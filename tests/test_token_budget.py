@@ -9,7 +9,6 @@ costs about 62,000 tokens (``tools/benchmark.py`` measures both).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +22,9 @@ from rtk_mcp.selection import select
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
 
-#: The whole catalogue as served by default, with every documented parameter, every node typed
-#: (Gemini/Vertex clients need that) and all five annotations on every tool. The goal, and the limit.
-BUDGET = 10_000
+#: The whole catalogue as served, with every documented parameter, every nested object spelled out in
+#: every tool that takes it, every node typed and all five annotations on every tool.
+BUDGET = 12_500
 
 @pytest.fixture(scope="module")
 def count() -> Callable[[str], int]:
@@ -67,39 +66,3 @@ def test_selection_and_options_move_the_cost_the_right_way(count: Callable[[str]
     assert read_only < full / 2 and default < full / 2
     # Opt-in extras cost more; they are off by default for that reason.
     assert count(catalogue(output_schemas=True)) > full
-    assert count(catalogue(full_schemas=True)) > full + 2_000  # nested objects shared by several tools
-    assert count(catalogue(lean_schemas=True)) < full
-
-
-def test_the_shipped_schema_cache_matches_the_catalog() -> None:
-    """Otherwise every start regenerates 53 schemas (~0.1-0.25 s before tools/list): after editing
-    ``rtk_mcp/catalog/``, run ``python tools/gen_schema_cache.py``."""
-    from rtk_mcp.catalog import endpoint
-
-    shipped = json.loads(endpoint.SCHEMA_CACHE.read_text())
-    assert shipped["key"] == endpoint.schema_cache_key(), "stale rtk_mcp/catalog/schemas.json: run tools/gen_schema_cache.py"
-    assert shipped == endpoint.generate_schema_cache([ep.params for ep in ENDPOINTS])
-
-
-def test_the_schema_cache_is_used_only_when_it_matches_the_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``rtk_mcp/catalog/schemas.json`` only saves start-up time: it never changes a schema."""
-    from rtk_mcp.catalog import endpoint
-
-    models = [ep.params for ep in ENDPOINTS]
-    fresh = endpoint.generate_schema_cache(models)
-    assert fresh["key"] == endpoint.schema_cache_key()
-    for model in models:
-        for lean in (False, True):
-            assert fresh["schemas"][endpoint._model_key(model, lean)] == endpoint._generate(model, lean)
-    # A cache written from other sources is ignored (and a matching one is served).
-    stale = tmp_path / "schemas.json"
-    stale.write_text(json.dumps({"key": "something else", "schemas": {k: {"bogus": True} for k in fresh["schemas"]}}))
-    monkeypatch.setattr(endpoint, "SCHEMA_CACHE", stale)
-    endpoint._schema_cache.cache_clear()
-    try:
-        assert endpoint.input_schema(models[0]) == endpoint._generate(models[0], False)
-        stale.write_text(json.dumps({**fresh, "schemas": {k: {"served": k} for k in fresh["schemas"]}}))
-        endpoint._schema_cache.cache_clear()
-        assert endpoint.input_schema(models[0]) == {"served": endpoint._model_key(models[0], False)}
-    finally:
-        endpoint._schema_cache.cache_clear()

@@ -412,7 +412,6 @@ async def run(args: argparse.Namespace) -> str:
         ("rtk-mcp, all tools", rtk()),
         ("rtk-mcp, default toolset", rtk("--toolsets", "default")),
         ("rtk-mcp, read-only", rtk("--read-only")),
-        ("rtk-mcp, all tools, --full-schemas", rtk("--full-schemas")),
         ("FastMCP OpenAPI peer", peer),
     ]
     try:

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
-import pydantic
 from pydantic import BaseModel, Field, create_model
 
-__all__ = ["Endpoint", "input_schema", "PATH_PREFIX", "FIELDS_ARG", "SCHEMA_CACHE", "schema_cache_key",
-           "generate_schema_cache"]
+__all__ = ["Endpoint", "input_schema", "PATH_PREFIX", "FIELDS_ARG"]
 
 #: Every RealtimeKit path starts here; ``account_id`` always comes from the environment.
 PATH_PREFIX = "/accounts/{account_id}/realtime/kit"
@@ -94,80 +89,27 @@ class Endpoint:
         return PATH_PREFIX + self.path
 
 
-def input_schema(model: type[BaseModel], *, lean: bool = False) -> dict[str, Any]:
+def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON Schema, flattened for MCP clients.
 
     Every ``$ref`` is inlined (several clients reject ``$defs``), pydantic's ``title``s and
     ``default: null`` are dropped (they cost tokens and say nothing), and ``Optional[X]`` is shown
     as ``X`` (omitting a field is how an agent says "not set"). Keys come in one fixed order
-    (``type`` first), which tokenizes measurably shorter than pydantic's order.
+    (``type`` first), which tokenizes shorter than pydantic's order.
     ``additionalProperties: false`` is stated once, at the top level: nested objects are just as
-    strict, because pydantic rejects an unknown nested key, naming its path, before anything is sent;
-    saying so on every nested object would cost ~160 tokens per conversation.
+    strict, because pydantic rejects an unknown nested key, naming its path, before anything is sent.
 
-    ``lean=True`` (``--lean-schemas``) also leaves out what other keywords already say, because
-    every tool definition is paid for in every conversation (see ``tests/test_token_budget.py``):
-
-    - ``type`` beside ``enum``/``const`` (the values fix it), and where another keyword implies it:
-      ``object`` beside ``properties`` (nested), ``array`` beside ``items``, ``string`` beside
-      ``pattern``/``format``.
-    - ``format: uri`` beside a ``pattern`` that already pins the scheme, and ``minLength``/``minItems``
-      of 1 (not empty goes without saying; validation still says it when it matters).
-
-    It is not the default because clients that convert schemas for providers insisting on a
-    ``type`` on every node (Gemini/Vertex function declarations) break on the lean form.
-
-    Results come from :data:`SCHEMA_CACHE` when it was written from exactly the current catalog
-    source (see :func:`schema_cache_key`): generating 53 schemas costs more start-up time than
-    anything else rtk-mcp does before answering ``tools/list``.
+    Each model's schema is generated once per process; callers get their own copy.
     """
-    key = _model_key(model, lean)
-    cached = _schema_cache().get(key)
-    if cached is not None:
-        return copy.deepcopy(cached)
-    return _generate(model, lean)
-
-
-#: Pre-generated input schemas (``python tools/gen_schema_cache.py`` writes it). Used only while its
-#: key matches the catalog source, so a stale file costs start-up time, never correctness.
-SCHEMA_CACHE = Path(__file__).with_name("schemas.json")
-
-
-def schema_cache_key() -> str:
-    """A digest of everything the schemas are generated from: the catalog's source and pydantic."""
-    digest = hashlib.sha256(pydantic.VERSION.encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()
-
-
-def _model_key(model: type[BaseModel], lean: bool) -> str:
-    return f"{model.__module__}.{model.__qualname__}({','.join(model.model_fields)}){'~' if lean else ''}"
+    return copy.deepcopy(_generate(model))
 
 
 @functools.cache
-def _schema_cache() -> dict[str, Any]:
-    try:
-        stored = json.loads(SCHEMA_CACHE.read_text())
-    except (OSError, ValueError):
-        return {}
-    return stored.get("schemas", {}) if stored.get("key") == schema_cache_key() else {}
-
-
-def generate_schema_cache(models: list[type[BaseModel]]) -> dict[str, Any]:
-    """The cache file's content for ``models`` (both forms of each)."""
-    schemas = {_model_key(m, lean): _generate(m, lean) for m in models for lean in (False, True)}
-    return {"key": schema_cache_key(), "schemas": schemas}
-
-
-def _generate(model: type[BaseModel], lean: bool) -> dict[str, Any]:
+def _generate(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
     raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
-    schema = _clean(raw, defs)
-    if lean:
-        schema = {**_lean(schema), "type": "object"}
-    return _ordered({**schema, "additionalProperties": False})
+    return _ordered({**_clean(raw, defs), "additionalProperties": False})
 
 
 #: Emitted keys come in this order; keys not listed follow in pydantic's order.
@@ -178,29 +120,6 @@ _RANK = {key: index for index, key in enumerate(_KEY_ORDER)}
 
 def _ordered(node: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(node.items(), key=lambda item: _RANK.get(item[0], len(_RANK))))
-
-
-def _lean(node: Any) -> Any:
-    """Drop what other keywords of the same node already say (see :func:`input_schema`)."""
-    if isinstance(node, list):
-        return [_lean(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: ({name: _lean(sub) for name, sub in value.items()} if key == "properties" else _lean(value))
-           for key, value in node.items()}
-    implied = (
-        ("properties" in out and out.get("type") == "object")
-        or ("items" in out and out.get("type") == "array")
-        or (("pattern" in out or "format" in out) and out.get("type") == "string")
-    )
-    if "enum" in out or "const" in out or implied:
-        out.pop("type", None)
-    if out.get("format") == "uri" and "pattern" in out:
-        del out["format"]
-    for key in ("minLength", "minItems"):
-        if out.get(key) == 1:
-            del out[key]  # "not empty" goes without saying; validation still enforces it
-    return out
 
 
 def _clean(node: Any, defs: dict[str, Any]) -> Any:
