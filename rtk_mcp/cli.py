@@ -34,7 +34,7 @@ environment:
   CLOUDFLARE_ACCOUNT_ID  Cloudflare account ID (required, unless --sandbox)
   RTK_APP_ID             default app_id for every tool (optional; list_apps shows ids)
   RTK_API_BASE_URL       API base URL (default https://api.cloudflare.com/client/v4)
-  RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL,
+  RTK_SANDBOX=1, RTK_TOOLSETS, RTK_TOOLS, RTK_EXCLUDE_TOOLS, RTK_READ_ONLY=1, RTK_LOG_LEVEL,
   RTK_REDACT_SECRETS=1, RTK_MAX_RESULT_TOKENS, RTK_OUTPUT_SCHEMAS=1
                          the same as the flags of those names
   RTK_TIMEOUT            seconds per HTTP attempt (default 30; connecting: 5)
@@ -53,7 +53,7 @@ def _defaults(top: bool) -> Callable[[Any], Any]:
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     default = _defaults(top)
     parser.add_argument("--sandbox", action="store_true", default=default(False),
-                        help="use the built-in offline RealtimeKit emulator (no account, no network)")
+                        help="use the built-in offline RealtimeKit emulator (no account, no network; env RTK_SANDBOX=1)")
     parser.add_argument("--sandbox-state", metavar="PATH", default=default(None),
                         help="keep the sandbox's state in this file across restarts")
     parser.add_argument("--toolsets", action="append", metavar="LIST", default=default(None),
@@ -171,7 +171,7 @@ def selected_endpoints(args: argparse.Namespace) -> list[Endpoint]:
 
 
 def _uses_sandbox(args: argparse.Namespace) -> bool:
-    return args.sandbox or args.command == "demo"
+    return args.sandbox or _env_flag("RTK_SANDBOX") or args.command == "demo"
 
 
 def _backend_settings(args: argparse.Namespace) -> Settings:
@@ -243,7 +243,7 @@ def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], settings:
     else:
         toolsets = f"toolsets {','.join(groups) or 'none'}"
     read_only = ", read-only" if args.read_only or _env_flag("RTK_READ_ONLY") else ""
-    if args.sandbox:
+    if _uses_sandbox(args):
         backend = "the offline sandbox"
     else:
         missing = settings.missing

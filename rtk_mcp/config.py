@@ -40,6 +40,8 @@ class Settings:
 
         def get(name: str) -> str | None:
             value = env.get(name, "").strip()
+            if value.startswith("${") and value.endswith("}"):
+                return None  # a desktop host passes an optional setting left blank as its literal placeholder
             return value or None
 
         return cls(

@@ -1,4 +1,4 @@
-"""The wheel and sdist build with standard tools, and the wheel alone is a working rtk-mcp.
+"""The wheel and sdist build with standard tools, pass ``twine check``, and the wheel alone is a working rtk-mcp.
 
 ``python -m build`` makes the sdist and then the wheel *from the sdist* (so the sdist is complete
 too). ``--no-isolation`` uses the hatchling installed with the test extras, so the test needs no
@@ -74,6 +74,13 @@ def _link_dependencies(requirements: list[str], target: Path) -> None:
                 (target / top).symlink_to(base / top)
 
 
+def link_declared_dependencies(python: Path, requirements: list[str], target: Path) -> None:
+    """Give the venv of ``python`` exactly the distributions ``requirements`` need, from this environment."""
+    _link_dependencies(requirements, target)
+    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')", cwd=target)
+    (Path(purelib) / "_declared_dependencies.pth").write_text(f"{target}\n")
+
+
 def test_wheel_and_sdist_build_and_the_wheel_installs_into_an_empty_venv(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT, cwd=tmp_path, timeout=180)
@@ -82,10 +89,15 @@ def test_wheel_and_sdist_build_and_the_wheel_installs_into_an_empty_venv(tmp_pat
     sdist = dist / f"rtk_mcp-{version}.tar.gz"
     assert wheel.exists() and sdist.exists(), sorted(p.name for p in dist.iterdir())
 
+    # What would be uploaded renders on PyPI and carries complete metadata.
+    assert "PASSED" in _run(sys.executable, "-m", "twine", "check", "--strict", wheel, sdist, cwd=tmp_path)
+
     with tarfile.open(sdist) as archive:
         names = set(archive.getnames())
-    for required in ("pyproject.toml", "README.md", "rtk_mcp/__init__.py", "rtk_mcp/http.py"):
+    for required in ("pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", "rtk_mcp/__init__.py", "rtk_mcp/http.py"):
         assert f"rtk_mcp-{version}/{required}" in names, required
+    # The tests read the reference beside a checkout (../shared): they stay in the repository.
+    assert not {n for n in names if re.search(r"/(tests|tools|\.ci)/|/(conftest|test_[^/]*)\.py$", n)}
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         wheel_metadata = archive.read(f"rtk_mcp-{version}.dist-info/METADATA").decode()
@@ -94,6 +106,10 @@ def test_wheel_and_sdist_build_and_the_wheel_installs_into_an_empty_venv(tmp_pat
     assert source <= names, f"missing from the wheel: {sorted(source - names)}"
     assert not {n for n in names if n.startswith("tests/")}
     assert re.search(rf"^Version: {re.escape(version)}$", wheel_metadata, re.M)
+    assert re.search(r"^Keywords: .*\bmcp\b.*\brealtimekit\b", wheel_metadata, re.M)
+    for field in ("Requires-Python: >=3.11", "License-Expression: MIT", "Project-URL: Repository, ",
+                  "Classifier: Programming Language :: Python :: 3.11", "Description-Content-Type: text/markdown"):
+        assert f"\n{field}" in wheel_metadata, field
     assert "rtk-mcp = rtk_mcp.cli:main" in entry_points
     requirements = re.findall(r"^Requires-Dist: (.+)$", wheel_metadata, re.M)
     runtime = [r for r in requirements if "extra ==" not in r]
@@ -107,10 +123,7 @@ def test_wheel_and_sdist_build_and_the_wheel_installs_into_an_empty_venv(tmp_pat
         _run(*pip, "install", "-q", wheel, cwd=tmp_path, timeout=600)
     else:
         _run(*pip, "install", "-q", "--no-deps", "--no-index", wheel, cwd=tmp_path)
-        deps = tmp_path / "deps"
-        _link_dependencies(runtime, deps)
-        purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')", cwd=tmp_path)
-        (Path(purelib) / "_declared_dependencies.pth").write_text(f"{deps}\n")
+        link_declared_dependencies(python, runtime, tmp_path / "deps")
     _run(*pip, "check", cwd=tmp_path)
 
     # From outside the checkout, with a clean environment: only the installed wheel can answer.

@@ -1,0 +1,117 @@
+"""The desktop bundle (tools/mcpb_bundle.py): its manifest is valid MCPB 0.4, lists exactly the catalog's
+tools and wires every setting to a variable rtk-mcp reads; and the bundle, unpacked and started the way
+its manifest tells a host to (`uv run` with the manifest's environment), serves every tool over stdio.
+
+Offline: the bundle is zipped here rather than by the official CLI (which needs the npm registry;
+`python tools/mcpb_bundle.py --check` packs with it and runs the same install from the index), and the
+host's dependency install is replaced by linking the bundle's declared dependencies from this environment
+into the bundle's `.venv`, which `uv run` then uses as it is (UV_NO_SYNC, UV_OFFLINE).
+``RTK_MCPB=path/to/rtk-mcp-X.mcpb`` checks that bundle instead, e.g. one packed by the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+
+import rtk_mcp
+from rtk_mcp.catalog import ENDPOINTS
+from tests.test_packaging import link_declared_dependencies
+from tests.test_registry import names_read_by_code
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("mcpb_bundle", ROOT / "tools" / "mcpb_bundle.py")
+assert _spec is not None and _spec.loader is not None
+bundle = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bundle)
+
+MANIFEST = bundle.manifest()
+
+
+def test_the_manifest_is_valid_mcpb_0_4_of_the_uv_server_type() -> None:
+    schema = json.loads((ROOT / "tests" / "schemas" / "mcpb-manifest-v0.4.schema.json").read_text())
+    validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(MANIFEST), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+    assert not validator.is_valid({**MANIFEST, "tools": [{"name": "x", "title": "not in the spec"}]})
+    assert (MANIFEST["manifest_version"], MANIFEST["server"]["type"]) == ("0.4", "uv")
+    assert MANIFEST["version"] == rtk_mcp.__version__
+
+
+def test_the_manifest_lists_exactly_the_catalog_tools() -> None:
+    assert [tool["name"] for tool in MANIFEST["tools"]] == [ep.name for ep in ENDPOINTS]
+    for tool, ep in zip(MANIFEST["tools"], ENDPOINTS, strict=True):
+        assert tool["description"] and ep.description.startswith(tool["description"])
+    assert MANIFEST["tools_generated"] is False
+
+
+def test_every_setting_reaches_a_variable_rtk_mcp_reads() -> None:
+    env = MANIFEST["server"]["mcp_config"]["env"]
+    settings = MANIFEST["user_config"]
+    assert set(env) <= names_read_by_code()
+    used = {key for text in env.values() for key in re.findall(r"\$\{user_config\.(\w+)\}", text)}
+    assert used == set(settings) == {"api_token", "account_id", "app_id", "read_only", "sandbox"}
+    assert env["CLOUDFLARE_API_TOKEN"] == "${user_config.api_token}"
+    assert [key for key, option in settings.items() if option.get("sensitive")] == ["api_token"]
+    assert (settings["read_only"]["type"], settings["sandbox"]["type"]) == ("boolean", "boolean")
+
+
+def test_the_bundle_declares_the_packages_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = tomllib.loads(bundle.bundle_pyproject())
+    assert declared["project"]["dependencies"] == project["dependencies"]
+    assert declared["project"]["requires-python"] == project["requires-python"]
+    assert MANIFEST["compatibility"]["runtimes"]["python"] == project["requires-python"]
+    assert declared["tool"]["uv"]["package"] is False
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A bundle unpacked as a host does, its dependencies in place."""
+    work = tmp_path_factory.mktemp("mcpb")
+    given = os.environ.get("RTK_MCPB")
+    packed = Path(given) if given else bundle.zip_directory(bundle.stage(work / "stage"), work / "rtk-mcp.mcpb")
+    directory = work / "extension"
+    found = bundle.unpack(packed, directory)
+    assert not [p for p in directory.rglob("*") if "tests" in p.parts], "the bundle ships no tests"
+    venv = directory / ".venv"
+    assert not os.system(f"{sys.executable} -m venv --without-pip {venv}")
+    requirements = tomllib.loads((directory / "pyproject.toml").read_text())["project"]["dependencies"]
+    link_declared_dependencies(venv / "bin" / "python", requirements, work / "deps")
+    return directory, found
+
+
+ALL = [ep.name for ep in ENDPOINTS]
+
+
+@pytest.mark.parametrize("settings, expected, answer, backend", [
+    ({"sandbox": True}, ALL, "Sandbox App", "the offline sandbox"),
+    ({"sandbox": True, "read_only": True}, [ep.name for ep in ENDPOINTS if ep.read_only], "Sandbox App",
+     "the offline sandbox"),
+    # Nothing filled in: the blank token and account arrive as literal placeholders and count as unset.
+    ({}, ALL, "CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID are not set",
+     "the live API (not configured: CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID unset)"),
+], ids=["sandbox", "read-only", "not-configured"])
+async def test_the_bundle_serves_its_tools_when_run_as_its_manifest_says(
+        installed: tuple[Path, dict], tmp_path: Path, settings: dict, expected: list[str], answer: str,
+        backend: str) -> None:
+    directory, found = installed
+    command, args, env = bundle.host_command(found, directory, settings)
+    assert (command, args[:3]) == ("uv", ["run", "--directory", str(directory)])
+    # A request that should not happen goes nowhere (a closed loopback port), never to Cloudflare.
+    environment = bundle.host_environment(env, tmp_path, UV_OFFLINE="1", UV_NO_SYNC="1", UV_PYTHON_DOWNLOADS="never",
+                                          RTK_API_BASE_URL="http://127.0.0.1:9/client/v4")
+    log = tmp_path / "stderr.log"
+    tools, called = await bundle.list_tools(command, args, environment, tmp_path, log)
+    assert tools == expected, log.read_text()
+    assert len(found["tools"]) == len(ENDPOINTS) == 53
+    assert answer in called
+    assert f"serving {len(expected)} tools" in log.read_text() and f"from {backend} over stdio" in log.read_text()
