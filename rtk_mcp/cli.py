@@ -222,6 +222,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if args.command == "tools":
         return _print_tools(endpoints, as_json=args.json, **_schema_options(args))
+    if not _uses_sandbox(args):
+        return _run(args, endpoints)
+    from rtk_mcp.sandbox import SandboxStateError
+
+    try:
+        return _run(args, endpoints)
+    except SandboxStateError as exc:  # a bad --sandbox-state file: one line, before anything is served
+        print(f"rtk-mcp: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
     if args.command == "call":
         return anyio.run(_call_once, args, endpoints)
     if args.command == "demo":

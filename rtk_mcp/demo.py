@@ -45,8 +45,11 @@ async def run_demo(server: Server[Any]) -> int:
         await step("Refresh the host's join token", "refresh_participant_token",
                    {"meeting_id": meeting_id, "participant_id": host["id"]})
         await step("Who is in the meeting?", "list_meeting_participants", {"meeting_id": meeting_id})
-        recording = await step("Start recording", "start_recording", {"meeting_id": meeting_id})
-        await step("The meeting's active recording", "get_active_recording", {"meeting_id": meeting_id})
+        # Recording needs people in the meeting: the sandbox's live standup has four.
+        live = SEED.meeting_live
+        await step("Who is in the live standup right now?", "get_active_session", {"meeting_id": live})
+        recording = await step("Start recording it", "start_recording", {"meeting_id": live})
+        await step("The meeting's active recording", "get_active_recording", {"meeting_id": live})
         await step("Stop the recording", "update_recording", {"recording_id": recording["id"], "action": "stop"})
         await step("Past sessions of the app", "list_sessions", {"status": "ENDED", "per_page": 2})
         session_id = SEED.session_ended

@@ -19,7 +19,18 @@ Use ``sandbox_client`` as an ``async with`` block inside the test itself, not in
 fixture: the MCP client's task group must be entered and exited in the same task.
 
 Each ``sandbox_client()`` starts from the seeded data (ids in :data:`SEED`) unless ``state_path``
-names a state file, which is then shared by every client opened on it (like ``--sandbox-state``).
+names a state file, which is then shared by every client and process opened on it (like
+``--sandbox-state``): each call is one transaction on the file, so none of their writes is lost.
+
+Lifecycles take time in the sandbox as in the service (a recording is ``INVOKED`` for a few
+seconds, uploads after it stops, an empty live session ends after its keep-alive time). Pass a
+:class:`ManualClock` to drive that time from the test instead of waiting::
+
+    clock = ManualClock()
+    async with sandbox_client(clock=clock) as client:
+        started = await call(client, "start_recording", {"meeting_id": SEED.meeting_live})
+        clock.advance(seconds=5)
+        assert (await call(client, "get_recording", {"recording_id": started["id"]}))["status"] == "RECORDING"
 """
 
 from __future__ import annotations
@@ -31,10 +42,10 @@ from typing import Any
 
 from mcp import Client
 
-from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, sandbox_settings, sandbox_transport
+from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, Clock, ManualClock, sandbox_settings, sandbox_transport
 from rtk_mcp.selection import select
 
-__all__ = ["SANDBOX_APP_ID", "SEED", "ToolError", "call", "call_error", "sandbox_client", "text_of"]
+__all__ = ["SANDBOX_APP_ID", "SEED", "ManualClock", "ToolError", "call", "call_error", "sandbox_client", "text_of"]
 
 
 class ToolError(AssertionError):
@@ -55,17 +66,19 @@ async def sandbox_client(
     tools: Iterable[str] = (),
     exclude_tools: Iterable[str] = (),
     read_only: bool = False,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Client]:
     """An MCP ``Client`` connected in memory to a sandboxed rtk-mcp server.
 
     The selection arguments mean what ``--toolsets``, ``--tools``, ``--exclude-tools`` and
     ``--read-only`` mean on the command line (all tools by default). The sandbox's app is the
-    default ``app_id``, so tools can be called without one.
+    default ``app_id``, so tools can be called without one. *clock* (e.g. a :class:`ManualClock`)
+    is the sandbox's time; real time by default.
     """
     from rtk_mcp.server import build_server
 
     endpoints = select(toolsets=toolsets, tools=tools, exclude=exclude_tools, read_only=read_only)
-    transport = sandbox_transport(None if state_path is None else str(state_path))
+    transport = sandbox_transport(state_path, clock=clock)
     server = build_server(sandbox_settings(), endpoints=endpoints, transport=transport)
     async with Client(server) as client:
         yield client

@@ -128,7 +128,7 @@ def test_demo_walks_through_the_main_tools_against_the_sandbox() -> None:
         "list_session_participants", "get_session_transcript", "get_session_summary",
     ):
         assert f"-> {tool} " in out, tool
-    assert "Demo standup" in out and '"status":"RECORDING"' in out and "Alice Chen" in out
+    assert "Demo standup" in out and '"status":"INVOKED"' in out and '"status":"UPLOADING"' in out and "Alice Chen" in out
     assert "demo step failed" not in out + run.stderr
     # The walkthrough ends by showing a mistake the way an agent sees it.
     assert "<- ERROR HTTP 404" in out

@@ -12,7 +12,7 @@ import jsonschema
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
+from rtk_mcp.sandbox import ManualClock, sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
 from tests.test_sandbox_flows import FLOWS, Tools
@@ -23,8 +23,8 @@ ALL_TOOLS = {ep.name for ep in ENDPOINTS}
 class CheckedTools(Tools):
     """Like the flows' ``Tools``, but every successful result is validated against its tool's schema."""
 
-    def __init__(self, client: Client, used: set[str], schemas: dict[str, dict[str, Any]]) -> None:
-        super().__init__(client, used)
+    def __init__(self, client: Client, used: set[str], clock: ManualClock, schemas: dict[str, dict[str, Any]]) -> None:
+        super().__init__(client, used, clock)
         self.schemas = schemas
         self.checked: set[str] = set()
 
@@ -45,14 +45,15 @@ async def test_every_result_validates_against_its_tools_output_schema() -> None:
     used: set[str] = set()
     checked: set[str] = set()
     for flow in FLOWS.values():
-        server = build_server(sandbox_settings(), transport=sandbox_transport(None), output_schemas=True)
+        clock = ManualClock()
+        server = build_server(sandbox_settings(), transport=sandbox_transport(clock=clock), output_schemas=True)
         async with Client(server) as client:
             listed = (await client.list_tools()).tools
             schemas = {tool.name: tool.output_schema for tool in listed}
             assert all(schema and schema["type"] == "object" for schema in schemas.values())
             for schema in schemas.values():
                 jsonschema.Draft202012Validator.check_schema(schema)
-            tools = CheckedTools(client, used, schemas)
+            tools = CheckedTools(client, used, clock, schemas)
             await flow(tools)
             checked |= tools.checked
     assert checked == ALL_TOOLS

@@ -12,7 +12,7 @@ import copy
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import httpx2
 import jsonschema
 import pytest
 
-from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, create_app
+from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, ManualClock, sandbox_app
 from tests.conftest import REFERENCE
 
 BASE_URL = "http://sandbox/client/v4"
@@ -46,7 +46,7 @@ def load_operations() -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=create_app()), base_url=BASE_URL) as c:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox_app()), base_url=BASE_URL) as c:
         yield c
 
 
@@ -54,8 +54,34 @@ def new_client(app: Any) -> httpx2.AsyncClient:
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE_URL)
 
 
+def undocumented_keys(value: Any, schema: dict[str, Any], defs: dict[str, Any], where: str = "") -> list[str]:
+    """Paths of keys in *value* that the response *schema* does not document (nothing beyond the reference)."""
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if options:
+        return min((undocumented_keys(value, o, defs, where) for o in options), key=len)
+    found: list[str] = []
+    if isinstance(value, dict) and "properties" in schema:
+        for key, item in value.items():
+            if key not in schema["properties"]:
+                found.append(f"{where}.{key}")
+            else:
+                found += undocumented_keys(item, schema["properties"][key], defs, f"{where}.{key}")
+    elif isinstance(value, list) and "items" in schema:
+        for item in value:
+            found += undocumented_keys(item, schema["items"], defs, where + "[]")
+    return sorted(set(found))
+
+
+#: The one place the sandbox answers with a key its operation's schema lacks, and why: the reference
+#: documents include_peer_events ("the response includes all the peer events of participants") but gives
+#: the list no field for them, so they appear where the participant detail documents them.
+UNDOCUMENTED_BY_DESIGN = {".data.participants[].peer_stats"}
+
+
 class Recorder:
-    """Calls documented operations by (method, path template) and validates each response."""
+    """Calls documented operations by (method, path template) and checks each response against the reference."""
 
     def __init__(self, client: httpx2.AsyncClient, operations: list[dict[str, Any]]) -> None:
         self.client = client
@@ -77,19 +103,27 @@ class Recorder:
         path = re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1).replace("-", "_")], template)
         response = await self.client.request(method, path, json=json_body, params=query)
         assert response.is_success, f"{method} {path} -> {response.status_code} {response.text}"
-        body = response.json()
         for i in matching:
             schema = self.operations[i]["response_schema"]
-            if schema is None:  # documented as void: just the envelope
-                assert body.get("success") is True
-            else:
-                validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-                validator_cls(schema, format_checker=FORMATS).validate(body)
             self.covered.add(i)
+            if schema is None:  # documented as void: no body at all
+                assert response.content == b"", f"{method} {template} is void but answered {response.text}"
+                return {}
+            body = response.json()
+            validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            validator_cls(schema, format_checker=FORMATS).validate(body)
+            extra = set(undocumented_keys(body, schema, schema.get("$defs", {}))) - UNDOCUMENTED_BY_DESIGN
+            assert not extra, f"{method} {template} answered keys the reference lacks: {sorted(extra)}"
         return body
 
 
-async def test_every_documented_operation(client: httpx2.AsyncClient) -> None:
+async def test_every_documented_operation_answers_exactly_its_documented_shape() -> None:
+    clock = ManualClock()
+    async with new_client(sandbox_app(clock=clock)) as client:
+        await walk_every_operation(client, clock)
+
+
+async def walk_every_operation(client: httpx2.AsyncClient, clock: ManualClock) -> None:
     ops = load_operations()
     assert len(ops) == 54
     rec = Recorder(client, ops)
@@ -164,6 +198,7 @@ async def test_every_documented_operation(client: httpx2.AsyncClient) -> None:
     started = (await call("POST", R, json_body={"meeting_id": SEED.meeting_live, "file_name_prefix": "walk"}))["data"]
     await call("GET", R + "/active-recording/{meeting_id}", meeting_id=SEED.meeting_live)
     await call("GET", R + "/{recording_id}", recording_id=SEED.recording_id)
+    clock.advance(seconds=5)  # from INVOKED to RECORDING
     await call("PUT", R + "/{recording_id}", recording_id=started["id"], json_body={"action": "pause"})
     track = {"meeting_id": SEED.meeting_live, "layers": {"default": {"file_name_prefix": "t", "outputs": [{"type": "REALTIMEKIT_BUCKET"}]}}}
     await call("POST", R + "/track", json_body=track)
@@ -206,29 +241,6 @@ async def test_every_documented_operation(client: httpx2.AsyncClient) -> None:
 # --------------------------------------------------------------------------- state changes
 
 
-async def test_meeting_lifecycle(client: httpx2.AsyncClient) -> None:
-    r = await client.post(f"{APP}/meetings", json={"title": "Quarterly Planning", "persist_chat": True})
-    assert r.status_code == 201
-    m = r.json()["data"]
-    assert UUID_RE.match(m["id"]) and TS_RE.match(m["created_at"]) and m["status"] == "ACTIVE"
-
-    got = (await client.get(f"{APP}/meetings/{m['id']}")).json()["data"]
-    assert got == m
-
-    listed = (await client.get(f"{APP}/meetings", params={"search": "quarterly"})).json()
-    assert [x["id"] for x in listed["data"]] == [m["id"]]
-    assert listed["paging"] == {"total_count": 1, "start_offset": 0, "end_offset": 0}
-
-    patched = (await client.patch(f"{APP}/meetings/{m['id']}", json={"record_on_start": True})).json()["data"]
-    assert patched["record_on_start"] is True
-    assert patched["title"] == "Quarterly Planning" and patched["persist_chat"] is True  # untouched
-
-    replaced = (await client.put(f"{APP}/meetings/{m['id']}", json={"title": "Q3 Planning"})).json()["data"]
-    assert replaced["title"] == "Q3 Planning"
-    assert replaced["persist_chat"] is False and replaced["record_on_start"] is False  # reset by PUT
-    assert replaced["id"] == m["id"] and replaced["created_at"] == m["created_at"]
-
-
 async def test_meeting_list_paging_and_time_filters(client: httpx2.AsyncClient) -> None:
     all_ = (await client.get(f"{APP}/meetings")).json()
     total = all_["paging"]["total_count"]
@@ -241,162 +253,6 @@ async def test_meeting_list_paging_and_time_filters(client: httpx2.AsyncClient) 
     assert {x["id"] for x in in_window} == {SEED.meeting_team_sync, SEED.meeting_webinar}
     by_id = (await client.get(f"{APP}/meetings", params={"search": SEED.meeting_live})).json()["data"]
     assert [x["title"] for x in by_id] == ["Customer Support Standup"]
-
-
-async def test_participant_token_refresh_and_delete(client: httpx2.AsyncClient) -> None:
-    base = f"{APP}/meetings/{SEED.meeting_team_sync}/participants"
-    r = await client.post(base, json={"custom_participant_id": "dan", "preset_name": "group_call_participant", "name": "Dan"})
-    assert r.status_code == 201
-    p = r.json()["data"]
-    assert p["token"].count(".") == 2
-    refreshed = (await client.post(f"{base}/{p['id']}/token")).json()["data"]["token"]
-    assert refreshed != p["token"]
-    edited = (await client.patch(f"{base}/{p['id']}", json={"name": "Daniel"})).json()["data"]
-    assert edited["name"] == "Daniel" and edited["token"] == refreshed
-    deleted = (await client.delete(f"{base}/{p['id']}")).json()["data"]
-    assert deleted["preset_id"] == SEED.preset_participant and deleted["custom_participant_id"] == "dan"
-    gone = await client.get(f"{base}/{p['id']}")
-    assert gone.status_code == 404
-    assert gone.json() == {"success": False, "error": {"code": 404, "message": "Participant not found"}}
-
-
-async def test_preset_crud(client: httpx2.AsyncClient) -> None:
-    names = [p["name"] for p in (await client.get(f"{APP}/presets")).json()["data"]]
-    assert {"group_call_host", "group_call_participant", "webinar_viewer"} <= set(names)
-    body = (await client.get(f"{APP}/presets/{SEED.preset_host}")).json()["data"]
-    body = {k: body[k] for k in ("config", "ui")} | {"name": "panelist"}
-    created = await client.post(f"{APP}/presets", json=body)
-    assert created.status_code == 201
-    pid = created.json()["data"]["id"]
-    assert "permissions" in created.json()["data"]  # server fills defaults
-    dup = await client.post(f"{APP}/presets", json=body)
-    assert dup.status_code == 409
-    patched = (await client.patch(f"{APP}/presets/{pid}", json={"config": {"view_type": "WEBINAR"}})).json()["data"]
-    assert patched["config"]["view_type"] == "WEBINAR"
-    assert patched["config"]["max_video_streams"] == body["config"]["max_video_streams"]
-    assert (await client.delete(f"{APP}/presets/{pid}")).json()["data"]["name"] == "panelist"
-    assert (await client.get(f"{APP}/presets/{pid}")).status_code == 404
-
-
-async def test_webhook_crud(client: httpx2.AsyncClient) -> None:
-    body = {"name": "ops", "url": "https://example.com/ops", "events": ["recording.statusUpdate"]}
-    w = (await client.post(f"{APP}/webhooks", json=body)).json()["data"]
-    assert w["enabled"] is True
-    ids = [x["id"] for x in (await client.get(f"{APP}/webhooks")).json()["data"]]
-    assert ids == [SEED.webhook_id, w["id"]]
-    put = (await client.put(f"{APP}/webhooks/{w['id']}", json={**body, "name": "ops2", "enabled": False})).json()["data"]
-    assert put["name"] == "ops2" and put["enabled"] is False
-    patch = (await client.patch(f"{APP}/webhooks/{w['id']}", json={"events": ["meeting.ended"]})).json()["data"]
-    assert patch["events"] == ["meeting.ended"] and patch["name"] == "ops2"
-    assert (await client.delete(f"{APP}/webhooks/{w['id']}")).status_code == 200
-    assert (await client.get(f"{APP}/webhooks/{w['id']}")).json()["error"]["message"] == "Webhook not found"
-
-
-async def test_recording_lifecycle(client: httpx2.AsyncClient) -> None:
-    active_url = f"{APP}/recordings/active-recording/{SEED.meeting_live}"
-    assert (await client.get(active_url)).status_code == 404
-    r = await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})
-    assert r.status_code == 201
-    rec = r.json()["data"]
-    assert rec["status"] == "RECORDING" and rec["session_id"] == SEED.session_live
-    assert (await client.get(active_url)).json()["data"]["id"] == rec["id"]
-    again = await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})
-    assert again.status_code == 409
-
-    url = f"{APP}/recordings/{rec['id']}"
-    statuses = []
-    for action in ("pause", "resume", "stop"):
-        resp = await client.put(url, json={"action": action})
-        assert resp.status_code == 200, resp.text
-        statuses.append(resp.json()["data"]["status"])
-    assert statuses == ["PAUSED", "RECORDING", "UPLOADED"]
-    final = (await client.get(url)).json()["data"]
-    assert final["stopped_time"] and final["download_url"] and final["stop_reason"]["reason"] == "API_CALL"
-    assert (await client.get(active_url)).status_code == 404
-    bad = await client.put(url, json={"action": "pause"})
-    assert bad.status_code == 400 and "UPLOADED" in bad.json()["error"]["message"]
-    listed = (await client.get(f"{APP}/recordings", params={"meeting_id": SEED.meeting_live})).json()
-    assert [x["id"] for x in listed["data"]] == [rec["id"]]
-    assert listed["data"][0]["meeting"]["id"] == SEED.meeting_live
-
-
-async def test_track_recording_accepted(client: httpx2.AsyncClient) -> None:
-    body = {"meeting_id": SEED.meeting_live, "layers": {"default": {"outputs": [{"type": "REALTIMEKIT_BUCKET"}]}}}
-    assert (await client.post(f"{APP}/recordings/track", json=body)).status_code in (200, 201, 202)
-    missing = await client.post(f"{APP}/recordings/track", json={"meeting_id": SEED.meeting_live})
-    assert missing.status_code == 400 and "layers" in missing.json()["error"]["message"]
-
-
-async def test_livestream_lifecycle(client: httpx2.AsyncClient) -> None:
-    meeting = f"{APP}/meetings/{SEED.meeting_live}"
-    assert (await client.get(f"{meeting}/active-livestream")).status_code == 404
-    r = await client.post(f"{meeting}/livestreams", json={"name": "Standup live"})
-    assert r.status_code == 201
-    ls = r.json()["data"]
-    assert ls["status"] == "LIVE" and ls["stream_key"]
-    active = (await client.get(f"{meeting}/active-livestream")).json()["data"]
-    assert active["id"] == ls["id"] and active["meeting_id"] == SEED.meeting_live
-    session = (await client.get(f"{APP}/livestreams/{ls['id']}/active-livestream-session")).json()["data"]
-    assert session["session"]["livestream_id"] == ls["id"]
-    assert (await client.post(f"{meeting}/livestreams", json={})).status_code == 409
-    stopped = await client.post(f"{meeting}/active-livestream/stop")
-    assert stopped.status_code == 200
-    assert (await client.get(f"{meeting}/active-livestream")).status_code == 404
-    detail = (await client.get(f"{APP}/livestreams/{ls['id']}")).json()["data"]
-    assert detail["livestream"]["status"] == "IDLE" and detail["session"]["stopped_time"]
-    assert (await client.post(f"{meeting}/active-livestream/stop")).status_code == 404
-
-
-async def test_livestream_analytics_are_plausible(client: httpx2.AsyncClient) -> None:
-    overall = (await client.get(f"{APP}/analytics/livestreams/overall")).json()["data"]
-    assert overall["count"] >= 2 and overall["total_ingest_seconds"] > 0
-    assert overall["total_viewer_seconds"] > overall["total_ingest_seconds"]
-    daywise = (await client.get(f"{APP}/analytics/daywise", params={"start_date": "2026-11-16", "end_date": "2026-11-18"})).json()["data"]
-    days = daywise["session_stats"]["day_stats"]
-    assert [d["day"] for d in days] == ["2026-11-16", "2026-11-17", "2026-11-18"]
-    assert daywise["session_stats"]["sessions_count"] == 2 and daywise["recording_stats"]["recording_count"] == 2
-    bad = await client.get(f"{APP}/analytics/daywise", params={"start_date": "16/11/2026"})
-    assert bad.status_code == 400 and "start_date" in bad.json()["error"]["message"]
-
-
-async def test_kick_and_kick_all_reduce_live_participants(client: httpx2.AsyncClient) -> None:
-    url = f"{APP}/meetings/{SEED.meeting_live}/active-session"
-    assert (await client.get(url)).json()["data"]["live_participants"] == 4
-    kicked = await client.post(f"{url}/kick", json={"participant_ids": [SEED.participant_live_guest], "custom_participant_ids": ["frank.osei"]})
-    assert [p["name"] for p in kicked.json()["data"]["participants"]] == ["Erin Walsh", "Frank Osei"]
-    assert (await client.get(url)).json()["data"]["live_participants"] == 2
-    everyone = (await client.post(f"{url}/kick-all")).json()["data"]
-    assert everyone["kicked_participants_count"] == 2
-    assert (await client.get(url)).json()["data"]["live_participants"] == 0
-    peers = (await client.get(f"{APP}/sessions/{SEED.session_live}/participants")).json()["data"]["participants"]
-    assert all(p["left_at"] for p in peers)
-
-
-async def test_poll_in_active_session(client: httpx2.AsyncClient) -> None:
-    url = f"{APP}/meetings/{SEED.meeting_live}/active-session/poll"
-    r = await client.post(url, json={"question": "Lunch?", "options": ["pizza", "sushi"]})
-    poll = r.json()["data"]["poll"]
-    assert poll["question"] == "Lunch?" and [o["text"] for o in poll["options"]] == ["pizza", "sushi"]
-    assert all(o["count"] == 0 and o["votes"] == [] for o in poll["options"])
-    no_session = await client.post(f"{APP}/meetings/{SEED.meeting_webinar}/active-session/poll", json={"question": "q", "options": ["a"]})
-    assert no_session.status_code == 404
-
-
-async def test_sessions_transcript_summary_and_peer_report(client: httpx2.AsyncClient) -> None:
-    live = (await client.get(f"{APP}/sessions", params={"status": "LIVE"})).json()["data"]["sessions"]
-    assert [s["id"] for s in live] == [SEED.session_live]
-    chat = (await client.get(f"{APP}/sessions/{SEED.session_ended}/chat")).json()["data"]
-    csv_text = (await client.get(chat["chat_download_url"])).text
-    assert csv_text.startswith("id,participantId") and "Alice Chen" in csv_text
-    summary_url = f"{APP}/sessions/{SEED.session_no_summary}/summary"
-    assert (await client.get(summary_url)).status_code == 404
-    assert (await client.post(summary_url)).status_code == 200
-    link = (await client.get(summary_url)).json()["data"]["summaryDownloadUrl"]
-    assert "Product Launch Webinar" in (await client.get(link)).text
-    report = (await client.get(f"{APP}/sessions/peer-report/{SEED.peer_id}")).json()["data"]["participant"]
-    assert report["id"] == SEED.peer_id and report["display_name"] == "Alice Chen"
-    assert report["peer_stats"]["device_info"]["browser"]
-    assert (await client.get(f"{APP}/sessions/peer-report/nope")).status_code == 404
 
 
 # --------------------------------------------------------------------------- errors
@@ -462,28 +318,30 @@ async def test_invalid_json_is_400(client: httpx2.AsyncClient) -> None:
 
 
 async def test_each_app_starts_from_fresh_seed() -> None:
-    async with new_client(create_app()) as first:
+    async with new_client(sandbox_app()) as first:
         await first.delete(f"{APP}/webhooks/{SEED.webhook_id}")
         assert (await first.get(f"{APP}/webhooks/{SEED.webhook_id}")).status_code == 404
-    async with new_client(create_app()) as second:
+    async with new_client(sandbox_app()) as second:
         assert (await second.get(f"{APP}/webhooks/{SEED.webhook_id}")).status_code == 200
 
 
 async def test_state_persists_across_apps(tmp_path: Path) -> None:
     path = str(tmp_path / "sandbox.db")
-    async with new_client(create_app(state_path=path)) as first:
+    async with new_client(sandbox_app(state_path=path)) as first:
         m = (await first.post(f"{APP}/meetings", json={"title": "Persisted"})).json()["data"]
         await first.delete(f"{APP}/webhooks/{SEED.webhook_id}")
     assert Path(path).exists()
-    async with new_client(create_app(state_path=path)) as second:
+    async with new_client(sandbox_app(state_path=path)) as second:
         got = await second.get(f"{APP}/meetings/{m['id']}")
         assert got.status_code == 200 and got.json()["data"]["title"] == "Persisted"
         assert (await second.get(f"{APP}/webhooks/{SEED.webhook_id}")).status_code == 404
 
 
-async def test_seeded_data_is_deterministic() -> None:
+async def test_seeded_data_is_the_same_for_the_same_clock() -> None:
+    start = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
     async def snapshot() -> Any:
-        async with new_client(create_app()) as c:
+        async with new_client(sandbox_app(clock=ManualClock(start))) as c:
             meetings = (await c.get(f"{APP}/meetings")).json()
             sessions = (await c.get(f"{APP}/sessions")).json()
             analytics = (await c.get(f"{APP}/analytics/daywise")).json()

@@ -19,7 +19,8 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.testing import SANDBOX_APP_ID, SEED, ToolError, call, call_error, sandbox_client
+from rtk_mcp.sandbox.clock import iso
+from rtk_mcp.testing import SANDBOX_APP_ID, SEED, ManualClock, ToolError, call, call_error, sandbox_client
 from tests.conftest import PRESET as CREATE_PRESET_BODY
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -30,11 +31,12 @@ PRESET = {**CREATE_PRESET_BODY, "name": "panelist"}
 
 
 class Tools:
-    """Calls tools through one MCP client and records which tools succeeded."""
+    """Calls tools through one MCP client and records which tools succeeded; ``clock`` is the sandbox's time."""
 
-    def __init__(self, client: Client, used: set[str]) -> None:
+    def __init__(self, client: Client, used: set[str], clock: ManualClock) -> None:
         self.client = client
         self.used = used
+        self.clock = clock
 
     async def __call__(self, tool: str, **arguments: Any) -> dict[str, Any]:
         result = await call(self.client, tool, arguments)
@@ -44,6 +46,9 @@ class Tools:
     async def error(self, tool: str, **arguments: Any) -> str:
         return await call_error(self.client, tool, arguments)
 
+    def clock_iso(self) -> str:
+        return iso(self.clock.now())
+
 
 Flow = Callable[[Tools], Awaitable[None]]
 
@@ -51,9 +56,10 @@ Flow = Callable[[Tools], Awaitable[None]]
 async def run_flow(flow: Flow, used: set[str] | None = None) -> set[str]:
     """Run ``flow`` against a fresh sandbox; return the tools it called successfully."""
     used = set() if used is None else used
+    clock = ManualClock()
     with anyio.fail_after(TIME_LIMIT):
-        async with sandbox_client() as client:
-            await flow(Tools(client, used))
+        async with sandbox_client(clock=clock) as client:
+            await flow(Tools(client, used, clock))
     return used
 
 
@@ -131,19 +137,29 @@ async def recording_lifecycle(rtk: Tools) -> None:
 
     started = await rtk("start_recording", meeting_id=live, file_name_prefix="support")
     rid = started["id"]
-    assert started["status"] == "RECORDING" and started["session_id"] == SEED.session_live
+    assert started["status"] == "INVOKED" and started["session_id"] == SEED.session_live
+    assert "started_time" not in started  # nulls are dropped from results
     assert (await rtk("get_active_recording", meeting_id=live))["id"] == rid
     assert (await rtk("get_daywise_analytics"))["recording_stats"]["recording_count"] == recordings_before + 1
+    assert "INVOKED" in await rtk.error("update_recording", recording_id=rid, action="pause")  # not recording yet
+
+    rtk.clock.advance(seconds=3)  # "usually a few seconds after invoked_time"
+    recording = await rtk("get_recording", recording_id=rid)
+    assert recording["status"] == "RECORDING" and recording["started_time"] > recording["invoked_time"]
 
     assert (await rtk("update_recording", recording_id=rid, action="pause"))["status"] == "PAUSED"
     assert (await rtk("get_recording", recording_id=rid))["status"] == "PAUSED"
     assert (await rtk("update_recording", recording_id=rid, action="resume"))["status"] == "RECORDING"
     assert (await rtk("get_active_recording", meeting_id=live))["status"] == "RECORDING"
-    assert (await rtk("update_recording", recording_id=rid, action="stop"))["status"] == "UPLOADED"
-
-    final = await rtk("get_recording", recording_id=rid)
-    assert final["status"] == "UPLOADED" and final["stopped_time"] and final["download_url"]
+    rtk.clock.advance(minutes=2)
+    stopped = await rtk("update_recording", recording_id=rid, action="stop")
+    assert stopped["status"] == "UPLOADING" and stopped["stopped_time"] and stopped.get("download_url") is None
+    assert stopped["recording_duration"] == 120
     assert "404" in await rtk.error("get_active_recording", meeting_id=live)
+
+    rtk.clock.advance(seconds=10)
+    final = await rtk("get_recording", recording_id=rid)
+    assert final["status"] == "UPLOADED" and final["download_url"] and final["stop_reason"]["reason"] == "API_CALL"
     assert "UPLOADED" in await rtk.error("update_recording", recording_id=rid, action="pause")
 
     of_live = await rtk("list_recordings", meeting_id=live)
@@ -151,9 +167,12 @@ async def recording_lifecycle(rtk: Tools) -> None:
     of_sync = {r["id"] for r in (await rtk("list_recordings", meeting_id=SEED.meeting_team_sync))["data"]}
     assert SEED.recording_id in of_sync and rid not in of_sync
 
+    # Documented as returning nothing; the recording it starts is what list_recordings shows.
     track = await rtk("start_track_recording", meeting_id=live,
                       layers={"default": {"file_name_prefix": "tracks", "outputs": [{"type": "REALTIMEKIT_BUCKET"}]}})
-    assert track["meeting_id"] == live and track["layers"] == ["default"]
+    assert "id" not in track
+    of_live = (await rtk("list_recordings", meeting_id=live))["data"]
+    assert len(of_live) == 2 and of_live[0]["output_file_name"].startswith("tracks_")
 
 
 async def livestream_lifecycle(rtk: Tools) -> None:
@@ -163,35 +182,38 @@ async def livestream_lifecycle(rtk: Tools) -> None:
 
     started = await rtk("start_meeting_livestream", meeting_id=live, name="Standup live")
     lid = started["id"]
-    assert started["status"] == "LIVE" and started["stream_key"]
+    assert started["status"] == "INVOKED" and started["stream_key"]
     active = await rtk("get_meeting_active_livestream", meeting_id=live)
     assert active["id"] == lid and active["meeting_id"] == live and active["name"] == "Standup live"
+    rtk.clock.advance(seconds=3)
     session = await rtk("get_active_livestream_session", livestream_id=lid)
     assert session["livestream"]["status"] == "LIVE" and session["session"]["livestream_id"] == lid
+    assert session["session"]["started_time"]
+    assert "already" in await rtk.error("start_meeting_livestream", meeting_id=live)
 
+    rtk.clock.advance(minutes=10)
     await rtk("stop_meeting_livestream", meeting_id=live)
     assert "404" in await rtk.error("get_meeting_active_livestream", meeting_id=live)
     detail = await rtk("get_livestream", livestream_id=lid)
     assert detail["livestream"]["status"] == "IDLE"
     assert detail["session"]["id"] == session["session"]["id"] and detail["session"]["stopped_time"]
+    assert detail["session"]["ingest_seconds"] == 600
 
     analytics_after = await rtk("get_livestream_analytics")
     assert analytics_after["count"] == analytics_before["count"] + 1
-    assert analytics_after["total_ingest_seconds"] > analytics_before["total_ingest_seconds"]
+    assert analytics_after["total_ingest_seconds"] == analytics_before["total_ingest_seconds"] + 600
 
     hall = await rtk("create_livestream", name="Town hall")
     assert hall["status"] == "IDLE" and hall["name"] == "Town hall"
-    listed = await rtk("list_livestreams")
-    ids = {ls["id"] for ls in listed["livestreams"]}
-    assert {hall["id"], lid, SEED.livestream_id, SEED.livestream_independent} <= ids
-    independent = await rtk("list_livestreams", exclude_meetings=True)
-    assert hall["id"] in {ls["id"] for ls in independent["livestreams"]}
-    assert lid not in {ls["id"] for ls in independent["livestreams"]}
+    newest = await rtk("list_livestreams")  # documented as one livestream plus paging: the newest first
+    assert newest["id"] == hall["id"] and newest["paging"]["total_count"] == 4
+    independent = await rtk("list_livestreams", exclude_meetings=True, per_page=1, page_no=2)
+    assert independent["id"] == SEED.livestream_independent and independent["paging"]["total_count"] == 2
 
     past = await rtk("get_livestream_session", livestream_session_id=SEED.livestream_session_id)
     assert past["livestream_id"] == SEED.livestream_id and past["stopped_time"]
-    seeded = await rtk("get_livestream", livestream_id=SEED.livestream_id)
-    assert SEED.livestream_session_id in {s["id"] for s in seeded["sessions"]}
+    seeded = await rtk("get_livestream", livestream_id=SEED.livestream_id, per_page=1, page_no=1)
+    assert seeded["session"]["id"] == SEED.livestream_session_id and seeded["paging"]["total_count"] == 2
 
 
 async def preset_crud(rtk: Tools) -> None:
@@ -252,6 +274,8 @@ async def active_session(rtk: Tools) -> None:
     session = await rtk("get_active_session", meeting_id=live)
     assert session["id"] == SEED.session_live and session["status"] == "LIVE"
     assert session["live_participants"] == 4
+    rtk.clock.advance(minutes=1)
+    assert (await rtk("get_active_session", meeting_id=live))["minutes_consumed"] > session["minutes_consumed"]
 
     poll = (await rtk("create_poll", meeting_id=live, question="Lunch?", options=["pizza", "sushi"]))["poll"]
     assert poll["question"] == "Lunch?" and [o["text"] for o in poll["options"]] == ["pizza", "sushi"]
@@ -264,9 +288,21 @@ async def active_session(rtk: Tools) -> None:
 
     everyone = await rtk("kick_all_participants", meeting_id=live)
     assert everyone["kicked_participants_count"] == 2
-    assert (await rtk("get_active_session", meeting_id=live))["live_participants"] == 0
+    emptied = await rtk("get_active_session", meeting_id=live)
+    assert emptied["live_participants"] == 0 and emptied["status"] == "LIVE"  # kept alive for a while
     peers = (await rtk("list_session_participants", session_id=SEED.session_live))["participants"]
     assert peers and all(p["left_at"] for p in peers)
+
+    keep_alive = (await rtk("get_meeting", meeting_id=live))["session_keep_alive_time_in_secs"]
+    rtk.clock.advance(seconds=keep_alive - 1)
+    assert (await rtk("get_active_session", meeting_id=live))["status"] == "LIVE"
+    rtk.clock.advance(seconds=1)
+    assert "404" in await rtk.error("get_active_session", meeting_id=live)
+    ended = (await rtk("get_session", session_id=SEED.session_live))["session"]
+    assert ended["status"] == "ENDED" and ended["ended_at"] == rtk.clock_iso()
+    assert ended["minutes_consumed"] == round(sum(p["duration"] for p in peers), 2) > 0
+    assert SEED.session_live in {s["id"] for s in (await rtk("list_sessions", status="ENDED"))["sessions"]}
+    assert "no active session" in (await rtk.error("start_recording", meeting_id=live)).lower()
 
 
 async def session_reads(rtk: Tools) -> None:
@@ -293,7 +329,9 @@ async def session_reads(rtk: Tools) -> None:
 
     missing = await rtk.error("get_session_summary", session_id=SEED.session_no_summary)
     assert "404" in missing
-    await rtk("generate_session_summary", session_id=SEED.session_no_summary)
+    assert "id" not in await rtk("generate_session_summary", session_id=SEED.session_no_summary)  # void
+    assert "404" in await rtk.error("get_session_summary", session_id=SEED.session_no_summary)  # still generating
+    rtk.clock.advance(seconds=20)
     generated = await rtk("get_session_summary", session_id=SEED.session_no_summary)
     assert SEED.session_no_summary in generated["summaryDownloadUrl"]
 
@@ -337,11 +375,11 @@ async def test_a_participant_is_added_updated_given_a_new_token_and_deleted() ->
     await run_flow(participant_lifecycle)
 
 
-async def test_a_recording_is_started_paused_resumed_stopped_and_listed() -> None:
+async def test_a_recording_goes_invoked_recording_uploading_uploaded_on_the_sandbox_clock() -> None:
     await run_flow(recording_lifecycle)
 
 
-async def test_a_meeting_livestream_starts_and_stops_and_shows_in_analytics() -> None:
+async def test_a_meeting_livestream_goes_live_after_invoked_stops_and_shows_in_analytics() -> None:
     await run_flow(livestream_lifecycle)
 
 
@@ -353,11 +391,11 @@ async def test_a_webhook_is_created_patched_replaced_and_deleted() -> None:
     await run_flow(webhook_crud)
 
 
-async def test_kicking_participants_empties_the_active_session() -> None:
+async def test_a_live_session_emptied_by_kicks_ends_after_its_keep_alive_time() -> None:
     await run_flow(active_session)
 
 
-async def test_an_ended_sessions_people_chat_transcript_and_summary_can_be_read() -> None:
+async def test_an_ended_sessions_artefacts_can_be_read_and_a_summary_arrives_after_a_delay() -> None:
     await run_flow(session_reads)
 
 

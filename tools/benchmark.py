@@ -91,8 +91,8 @@ def free_port() -> int:
 
 FAKE_API = """
 import asyncio, sys, uvicorn
-from rtk_mcp.sandbox import create_app
-inner, delay = create_app(), float(sys.argv[2]) / 1000
+from rtk_mcp.sandbox import sandbox_app
+inner, delay = sandbox_app(), float(sys.argv[2]) / 1000
 
 async def app(scope, receive, send):
     if scope["type"] == "http" and delay:

@@ -38,7 +38,7 @@ class StopMeetingLivestream(_MeetingParams):
     """Stop the meeting's active livestream."""
 
 
-class VideoConfig(Params):
+class LivestreamResolution(Params):
     # The reference states no limits for livestream video; pixel sizes must at least be positive.
     width: int | None = Field(default=None, ge=1)
     height: int | None = Field(default=None, ge=1)
@@ -48,7 +48,7 @@ class StartMeetingLivestream(_MeetingParams):
     """Start livestreaming a meeting; returns playback_url."""
 
     name: str | None = Field(default=None, description="Livestream name")
-    video_config: VideoConfig | None = Field(default=None, description="Resolution in pixels")
+    video_config: LivestreamResolution | None = Field(default=None, description="Resolution in pixels")
 
 
 class GetLivestreamAnalytics(AppParams):

@@ -1,59 +1,59 @@
 """An offline emulator of the Cloudflare RealtimeKit REST API.
 
-``create_app()`` returns an ASGI (Starlette) app serving all 53 distinct documented
-endpoints under ``/client/v4/accounts/{account_id}/realtime/kit/...`` so rtk-mcp can run
-without a Cloudflare account, e.g.::
+``sandbox_app()`` returns an ASGI (Starlette) app serving all 53 distinct documented endpoints
+under ``/client/v4/accounts/{account_id}/realtime/kit/...``, so rtk-mcp (and scripts and tests
+built on it) can run without a Cloudflare account::
 
     import httpx2
-    from rtk_mcp.sandbox import create_app, SANDBOX_APP_ID
+    from rtk_mcp.sandbox import SANDBOX_APP_ID, sandbox_app
 
-    client = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=create_app()),
+    client = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox_app()),
                                 base_url="http://sandbox/client/v4")
     await client.get(f"/accounts/any/realtime/kit/{SANDBOX_APP_ID}/meetings")
 
-Design
-------
-* ``handlers.ROUTES`` is the one route table: ``(method, path, handler, body spec)``.
-  Handlers are small functions ``handler(ctx) -> (status, payload)``; shared helpers do
-  "find or 404" (``store.find``), paging (``store.paginate`` -> ``total_count``,
-  ``start_offset``, ``end_offset``), query parsing, search and time windows.
-* State (``store.Store``) is one JSON-serialisable dict of collections; internal
-  bookkeeping lives in ``_``-prefixed keys that are stripped from responses. With a
-  ``state_path`` it is mirrored to SQLite (a single JSON row, written in one transaction
-  after every successful non-GET request) and reloaded by the next ``create_app``.
-* Request bodies are checked by ``validate.check`` against compact specs transcribed from
-  the reference ``params_schema`` plus the documented ranges. Errors look like
-  ``{"success": false, "error": {"code": 400, "message": "Invalid request body: 'title' must
-  be a string"}}``; unknown ids give 404 ``"<Thing> not found"``, unknown routes 404,
-  wrong methods 405.
-* ``seed.build_state`` creates the demo data (app "Sandbox App" = ``SANDBOX_APP_ID``,
-  presets, meetings, ended and live sessions with participants, chat, transcripts, a
-  summary, recordings, livestreams with sessions, a webhook) with the fixed ids in
-  ``SEED``. Only generated ids (uuid4), timestamps and tokens vary between runs.
-* Chat/transcript/summary/recording download URLs point back at the sandbox
-  (``/sandbox-files/...``) and serve the seeded content.
+The emulator is written from the API reference, independently of :mod:`rtk_mcp.catalog`, on
+purpose: it does not import the catalog's models, paths or enums, so a mistake in the catalog (a
+wrong path, a missing required field, an invented rule) shows up as a failing call against the
+sandbox instead of being reproduced by it.
 
-Where the docs are odd the sandbox follows them: ``GET /livestreams`` returns one
-livestream object plus ``paging`` (the whole page is added as ``livestreams``);
-``GET /livestreams/{id}`` returns one ``session`` (the page is added as ``sessions``);
-livestream ``disabled`` is a string on GET endpoints; ``ingest_seconds``/``viewer_seconds``
-are strings on the active-livestream-session endpoint. Recording ``stop`` moves a
-recording straight to ``UPLOADED`` (there is no ``STOPPED`` status in the docs).
+Layout
+------
+* ``handlers/`` — one module per documented group, as in ``catalog/``; each handler is named after
+  the tool it serves and lists its route in the module's ``ROUTES``.
+* ``store.py`` — the state in SQLite, one row per object, each request in one ``BEGIN IMMEDIATE``
+  transaction (in memory unless a state file is given; a file is shared safely by any number of
+  sandboxes and processes).
+* ``clock.py`` — the time lifecycles follow: real time, or a :class:`ManualClock` a test advances.
+* ``seed.py`` — the demo data with fixed ids (:data:`SEED`), including the telemetry the session
+  reports show.
+* ``validate.py`` — request-body checks transcribed from the reference's parameter schemas and the
+  ranges its docs add.
+
+What it models and what it does not — operation by operation, with reasons — is the fidelity
+checklist in ``docs/sandbox.md``. Where the reference is silent, the choice made is stated there
+(for example: starting a recording or a livestream on a meeting nobody has joined is refused with
+a 400, because the service's answer is not documented).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .app import API_PREFIX, create_app
+from .app import API_PREFIX, sandbox_app
+from .clock import Clock, ManualClock, SystemClock
 from .seed import SANDBOX_APP_ID, SEED, SeedIds
+from .store import SandboxStateError
 
 if TYPE_CHECKING:
     import httpx2
 
     from rtk_mcp.config import Settings
 
-__all__ = ["API_PREFIX", "SANDBOX_APP_ID", "SANDBOX_BASE_URL", "SEED", "SeedIds", "create_app", "sandbox_settings", "sandbox_transport"]
+__all__ = [
+    "API_PREFIX", "SANDBOX_APP_ID", "SANDBOX_BASE_URL", "SEED", "Clock", "ManualClock", "SandboxStateError", "SeedIds",
+    "SystemClock", "sandbox_app", "sandbox_settings", "sandbox_transport",
+]
 
 #: Base URL the rtk-mcp client uses to reach the sandbox through :func:`sandbox_transport`.
 SANDBOX_BASE_URL = "http://sandbox/client/v4"
@@ -66,8 +66,8 @@ def sandbox_settings() -> Settings:
     return Settings(api_token="sandbox-token", account_id="sandbox-account", default_app_id=SANDBOX_APP_ID, base_url=SANDBOX_BASE_URL)
 
 
-def sandbox_transport(state_path: str | None = None) -> httpx2.ASGITransport:
-    """An httpx2 transport that serves requests from a fresh :func:`create_app` in-process."""
+def sandbox_transport(state_path: str | Path | None = None, *, clock: Clock | None = None) -> httpx2.ASGITransport:
+    """An httpx2 transport that serves requests from a fresh :func:`sandbox_app` in-process."""
     import httpx2
 
-    return httpx2.ASGITransport(app=create_app(state_path))
+    return httpx2.ASGITransport(app=sandbox_app(state_path, clock=clock))

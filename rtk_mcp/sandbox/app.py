@@ -1,11 +1,13 @@
-"""The Starlette application: route table -> routes, request plumbing, errors, download files."""
+"""The Starlette application: route table -> routes, one state transaction per request, errors, files."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route
 
-from .handlers import ROUTES, Ctx, Reply
+from .clock import Clock, SystemClock
+from .handlers import ADVANCE, ROUTES, Call, ErrorReply, Reply
 from .seed import build_state
-from .store import ApiError, Store
+from .store import Store
 from .validate import SPECS, Invalid, O, check
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "sandbox_app"]
 
 #: Every API route lives under this prefix (``account_id`` is accepted as-is).
 API_PREFIX = "/client/v4/accounts/{account_id}/realtime/kit"
@@ -40,94 +43,116 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, exc.detail)
 
 
-def _endpoint(store: Store, handler: Callable[[Ctx], Reply], spec: O | None) -> Callable[[Request], Any]:
-    async def endpoint(request: Request) -> Response:
-        body: dict[str, Any] = {}
-        if spec is not None:
-            raw = await request.body()
-            if raw.strip():
-                try:
-                    body = json.loads(raw)
-                except ValueError as exc:
-                    return error(400, f"Invalid JSON body: {exc}")
-            try:
-                check(spec, body)
-            except Invalid as exc:
-                return error(400, f"Invalid request body: {exc}")
-        app_id = request.path_params.get("app_id")
-        if app_id is not None and app_id not in store.state["apps"]:
-            return error(404, "App not found")
-        ctx = Ctx(store.state, app_id, dict(request.path_params), request.query_params, body, str(request.base_url))
+class _Sandbox:
+    """The state, the clock, and how one request runs against them."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def run(self, request: Request, body: dict[str, Any], handler: Callable[[Call], Reply]) -> Response:
+        now = self.clock.now()
         try:
-            status, payload = handler(ctx)
-        except ApiError as exc:
+            with self.store.transaction() as state:
+                for advance in ADVANCE:
+                    advance(state, now)
+                app_id = request.path_params.get("app_id")
+                if app_id is not None and app_id not in state["apps"]:
+                    raise ErrorReply(404, "App not found")
+                call = Call(state, app_id, dict(request.path_params), request.query_params, body, str(request.base_url), now)
+                status, payload = handler(call)
+        except ErrorReply as exc:
             return error(exc.status, exc.message)
-        if request.method not in ("GET", "HEAD"):
-            store.save()
+        except sqlite3.Error as exc:
+            where = f" to {self.store.path}" if self.store.path else ""
+            return error(500, f"The sandbox could not save its state{where} ({exc}); nothing was changed.")
+        if payload is None:
+            return Response(status_code=status)
         return JSONResponse(payload, status)
 
-    endpoint.__name__ = handler.__name__
-    return endpoint
+    def endpoint(self, handler: Callable[[Call], Reply], spec: O | None) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            body: dict[str, Any] = {}
+            if spec is not None:
+                raw = await request.body()
+                if raw.strip():
+                    try:
+                        body = json.loads(raw)
+                    except ValueError as exc:
+                        return error(400, f"Invalid JSON body: {exc}")
+                try:
+                    check(spec, body)
+                except Invalid as exc:
+                    return error(400, f"Invalid request body: {exc}")
+            return self.run(request, body, handler)
 
+        endpoint.__name__ = handler.__name__
+        return endpoint
 
-# --------------------------------------------------------------------------- download URLs
+    # ------------------------------------------------------------------ download URLs
 
-
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def _session_file(store: Store) -> Callable[[Request], Any]:
-    """Serves the chat/transcript/summary files whose URLs the session endpoints hand out."""
-
-    async def endpoint(request: Request) -> Response:
-        s = store.state["sessions"].get(request.path_params["session_id"])
+    def session_file(self, request: Request) -> Response:
+        """Serves the chat/transcript/summary files whose URLs the session endpoints hand out."""
+        with self.store.transaction() as state:
+            session = state["sessions"].get(request.path_params["session_id"])
         name = request.path_params["name"]
-        if s is None:
+        if session is None:
             return error(404, "Session not found")
-        if name == "chat.csv" and s["_chat"]:
-            rows = [[m["id"], m["peer"], s["id"], s["associated_id"], m["name"], "false", "false", "text", m["text"], m["at"]] for m in s["_chat"]]
+        if name == "chat.csv" and session["_chat"]:
             header = ["id", "participantId", "sessionId", "meetingId", "displayName", "pinned", "isEdited", "payloadType", "payload", "createdAt"]
+            rows = [
+                [m["id"], m["peer"], session["id"], session["associated_id"], m["name"], "false", "false", "text", m["text"], m["at"]]
+                for m in session["_chat"]
+            ]
             return PlainTextResponse(_csv(header, rows), media_type="text/csv")
-        if name == "transcript.csv" and s["_transcript"]:
-            rows = [[t["at"], t["custom_participant_id"], t["peer_name"], t["text"]] for t in s["_transcript"]]
+        if name == "transcript.csv" and session["_transcript"]:
+            rows = [[t["at"], t["custom_participant_id"], t["peer_name"], t["text"]] for t in session["_transcript"]]
             return PlainTextResponse(_csv(["timestamp", "custom_participant_id", "name", "transcript"], rows), media_type="text/csv")
-        if name == "summary.md" and s["_summary"]:
-            return PlainTextResponse(s["_summary"], media_type="text/markdown")
+        if name == "summary.md" and session["_summary"]:
+            return PlainTextResponse(session["_summary"], media_type="text/markdown")
         return error(404, "File not found")
 
-    return endpoint
-
-
-def _recording_file(store: Store) -> Callable[[Request], Any]:
-    async def endpoint(request: Request) -> Response:
-        r = store.state["recordings"].get(request.path_params["recording_id"])
-        if r is None or r["status"] != "UPLOADED":
+    def recording_file(self, request: Request) -> Response:
+        with self.store.transaction() as state:
+            recording = state["recordings"].get(request.path_params["recording_id"])
+        if recording is None or recording["status"] != "UPLOADED":
             return error(404, "Recording not found")
         return Response(b"RealtimeKit sandbox: placeholder recording file\n", media_type="application/octet-stream")
 
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _serve(view: Callable[[Request], Response]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        return view(request)
+
     return endpoint
 
 
-def create_app(state_path: str | None = None) -> Starlette:
-    """A fresh sandbox: seeded in-memory state, or the state stored at *state_path* (SQLite).
+def sandbox_app(state_path: str | Path | None = None, *, clock: Clock | None = None) -> Starlette:
+    """A sandbox ASGI app: seeded in-memory state, or the state in the SQLite file *state_path*.
 
-    With *state_path*, an existing file is loaded (a missing one is created from the seed)
-    and the state is written back after every successful non-GET request.
+    With *state_path*, an existing state file is opened (a missing one is created from the seed)
+    and shared with every other sandbox opened on it; a path that cannot hold sandbox state raises
+    :class:`~rtk_mcp.sandbox.store.SandboxStateError` here, before anything is served. *clock*
+    drives every time-dependent lifecycle (default: real time).
     """
-    store = Store(build_state(), state_path)
+    clock = clock or SystemClock()
+    sandbox = _Sandbox(Store(lambda: build_state(clock.now()), state_path), clock)
     routes = [
-        Route(API_PREFIX + path, _endpoint(store, handler, SPECS[spec] if spec else None), methods=[method])
+        Route(API_PREFIX + path, sandbox.endpoint(handler, SPECS[spec] if spec else None), methods=[method])
         for method, path, handler, spec in ROUTES
     ]
     routes += [
-        Route("/sandbox-files/sessions/{session_id}/{name}", _session_file(store), methods=["GET"]),
-        Route("/sandbox-files/recordings/{recording_id}/{name}", _recording_file(store), methods=["GET"]),
+        Route("/sandbox-files/sessions/{session_id}/{name}", _serve(sandbox.session_file), methods=["GET"]),
+        Route("/sandbox-files/recordings/{recording_id}/{name}", _serve(sandbox.recording_file), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
-    app.state.store = store
+    app.state.sandbox = sandbox
     return app

@@ -10,12 +10,11 @@ import base64
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from .store import iso, parse_ts
+from .clock import iso, parse_ts
 
 __all__ = ["SANDBOX_APP_ID", "SEED", "SeedIds", "build_state", "default_preset", "make_token"]
 
@@ -46,7 +45,7 @@ class SeedIds:
     meeting_team_sync: str = _uid("meeting", 1)
     #: "Product Launch Webinar": an ended session with a transcript (no summary yet), a livestream
     meeting_webinar: str = _uid("meeting", 2)
-    #: "Customer Support Standup": has a LIVE session with 4 joined participants
+    #: "Customer Support Standup": has a LIVE session, started half an hour before the sandbox, with 4 joined participants
     meeting_live: str = _uid("meeting", 3)
     #: "Design Review (archived)": INACTIVE, never used
     meeting_inactive: str = _uid("meeting", 4)
@@ -86,7 +85,7 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
 
-def make_token(participant: dict[str, Any]) -> str:
+def make_token(participant: dict[str, Any], issued: datetime) -> str:
     """A JWT-shaped participant token; the signature part is random, so every call differs."""
     claims = {
         "sub": participant["id"],
@@ -94,7 +93,7 @@ def make_token(participant: dict[str, Any]) -> str:
         "meetingId": participant["_meeting"],
         "participantId": participant["id"],
         "presetId": participant["_preset_id"],
-        "iat": int(time.time()),
+        "iat": int(issued.timestamp()),
     }
     return f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{_b64(claims)}.{secrets.token_urlsafe(32)}"
 
@@ -236,8 +235,10 @@ _SESSIONS = [
     (1, SEED.meeting_team_sync, "2026-11-09T15:00:00.000Z", "2026-11-09T15:35:00.000Z", [(1, 1, 0, 35), (2, 2, 1, 34)]),
     (2, SEED.meeting_team_sync, "2026-11-16T15:00:00.000Z", "2026-11-16T15:42:00.000Z", [(3, 1, 0, 42), (4, 2, 0.5, 41), (5, 3, 2, 42)]),
     (3, SEED.meeting_webinar, "2026-11-18T17:00:00.000Z", "2026-11-18T18:05:00.000Z", [(6, 4, 0, 65), (7, 5, 3, 60)]),
-    (4, SEED.meeting_live, "2026-11-24T11:30:00.000Z", None, [(8, 6, 0, None), (9, 7, 1, None), (10, 8, 2, None), (11, 9, 4, None)]),
+    (4, SEED.meeting_live, None, None, [(8, 6, 0, None), (9, 7, 1, None), (10, 8, 2, None), (11, 9, 4, None)]),
 ]
+#: The live session (its started_at is None above) began this long before the sandbox started.
+LIVE_SESSION_AGE = timedelta(minutes=30)
 
 _CHAT = [  # (participant serial, +min, text)
     (1, 0.5, "Morning all, agenda is in the doc."),
@@ -307,8 +308,69 @@ def livestream_record(app_id: str, ls_id: str, name: str | None, meeting_id: str
     }
 
 
-def build_state() -> dict[str, Any]:
-    """A fresh copy of the seeded state."""
+# --------------------------------------------------------------------------- telemetry
+# What the session-participant detail and the peer report show about a peer's device, network
+# and call quality. Each peer gets one of PEER_DEVICES, picked by a hash of its id.
+
+PEER_DEVICES = [
+    {"browser": "Chrome", "browser_version": "131.0.0.0", "engine": "Blink", "os": "macOS", "os_version": "14.6",
+     "is_mobile": False, "city": "San Francisco", "region": "California", "country": "US",
+     "timezone": "America/Los_Angeles", "location": "37.77,-122.42"},
+    {"browser": "Firefox", "browser_version": "133.0", "engine": "Gecko", "os": "Windows", "os_version": "11",
+     "is_mobile": False, "city": "London", "region": "England", "country": "GB", "timezone": "Europe/London",
+     "location": "51.51,-0.13"},
+    {"browser": "Safari", "browser_version": "18.1", "engine": "WebKit", "os": "iOS", "os_version": "18.1",
+     "is_mobile": True, "city": "Bengaluru", "region": "Karnataka", "country": "IN", "timezone": "Asia/Kolkata",
+     "location": "12.97,77.59"},
+]
+DEVICE_DEFAULTS = {"cpus": 8, "memory": 8, "sdk_name": "web-core", "sdk_version": "1.2.0", "webgl_support": "WebGL2"}
+NETWORK_ORG = "AS64500 Sandbox Networks"
+NETWORK_ASN = "AS64500"
+PRECALL_NETWORK = {
+    "backend_rtt": 0.042, "effective_networktype": "4g", "fractional_loss": 0, "jitter": 2,
+    "reflexive_connectivity": True, "relay_connectivity": True, "rtt": 0.038, "turn_connectivity": True,
+    "throughput": 18500,
+}
+PEER_CONNECTION = {
+    "effective_network_type": "4g", "reflexive_connectivity": True, "relay_connectivity": True, "turn_connectivity": True,
+}
+#: (event, seconds after joining) for every peer; leaving adds "call_leave".
+PEER_EVENTS = (("precall_begin", -20), ("precall_end", -5), ("call_join", 0), ("audio_on", 2), ("video_on", 3))
+#: Per-minute quality samples shown from a peer's join.
+QUALITY_SAMPLES = 3
+QUALITY_SUMMARY = {
+    "average_quality": 88, "audio_bandwidth": 48, "video_bandwidth": 1200, "audio_packet_loss": 0.2, "video_packet_loss": 0.4,
+}
+REPORT_PACKET_TOTALS = {
+    "total_audio_packets": 54_000, "total_audio_packets_lost": 21, "total_video_packets": 310_000, "total_video_packets_lost": 140,
+}
+AUDIO_PRODUCER_CUMULATIVE = {
+    "packet_loss": {"avg": 0, "5_or_greater_event_fraction": 0, "10_or_greater_event_fraction": 0,
+                    "25_or_greater_event_fraction": 0, "50_or_greater_event_fraction": 0},
+    "quality_mos": {"avg": 4, "p50": 4, "p75": 4, "p90": 5},
+    "rtt": {"avg": 0.04, "100ms_or_greater_event_fraction": 0.01, "250ms_or_greater_event_fraction": 0.0,
+            "500ms_or_greater_event_fraction": 0.0},
+}
+
+
+def quality_sample(minute: int, video: bool) -> dict[str, Any]:
+    """The quality sample taken *minute* minutes after a peer joined (quality degrades slightly)."""
+    sample: dict[str, Any] = {"jitter": 3 + minute, "packets_lost": minute, "quality": 90 - 2 * minute}
+    if video:
+        sample.update(frame_height=720, frame_width=1280, frames_dropped=minute, frames_per_second=30)
+    else:
+        sample.update(concealment_events=minute)
+    return sample
+
+
+def audio_producer_sample(index: int) -> dict[str, Any]:
+    """Counters of the peer report's audio producer at its *index*-th sample."""
+    return {"mos_quality": 4, "bytes_sent": 240_000 * (index + 1), "packets_sent": 3000 * (index + 1), "rtt": 0.04,
+            "ssrc": 1001, "mid": "0"}
+
+
+def build_state(now: datetime) -> dict[str, Any]:
+    """A fresh copy of the seeded state, for a sandbox whose clock reads *now*."""
     app = SANDBOX_APP_ID
     st: dict[str, Any] = {
         name: {}
@@ -328,10 +390,11 @@ def build_state() -> dict[str, Any]:
             "id": pid, "custom_participant_id": custom, "name": name, "picture": None, "preset_name": preset,
             "created_at": created, "updated_at": created, "_app": app, "_meeting": mid, "_preset_id": preset_ids[preset],
         }
-        rec["token"] = make_token(rec)
+        rec["token"] = make_token(rec, parse_ts(created))
         st["participants"][pid] = people[n] = rec
     for n, mid, started, ended, peers in _SESSIONS:
         sid = _uid("session", n)
+        started = started or iso(now - LIVE_SESSION_AGE)
         parts = []
         for peer_n, person_n, join, leave in peers:
             person = people[person_n]
@@ -339,7 +402,7 @@ def build_state() -> dict[str, Any]:
                 "id": _uid("peer", peer_n), "user_id": person["id"], "custom_participant_id": person["custom_participant_id"],
                 "display_name": person["name"], "preset_name": person["preset_name"],
                 "joined_at": _at(started, join), "left_at": _at(started, leave) if leave is not None else None,
-                "duration": round((leave if leave is not None else 6) - join, 2),
+                "duration": round(leave - join, 2) if leave is not None else 0,
                 "created_at": _at(started, join), "updated_at": _at(started, leave if leave is not None else join),
             })
         st["sessions"][sid] = {
@@ -349,7 +412,10 @@ def build_state() -> dict[str, Any]:
             **({"ended_at": ended} if ended else {}),
             "minutes_consumed": round(sum(p["duration"] for p in parts), 2),
             "max_concurrent_participants": len(parts), "breakout_rooms": [], "meta": {"region": "sandbox"},
-            "_app": app, "_participants": parts, "_chat": [], "_transcript": [], "_summary": None, "_polls": [],
+            "_app": app, "_participants": parts, "_polls": [],
+            # Seeded content (chat, transcript, summary) is filled in below; a summary can be
+            # downloaded from _summary_available_at on (the sandbox clock decides).
+            "_chat": [], "_transcript": [], "_summary": None, "_summary_available_at": None,
         }
     ended = st["sessions"][SEED.session_ended]
     by_person = {p["user_id"]: p for p in ended["_participants"]}
@@ -365,6 +431,7 @@ def build_state() -> dict[str, Any]:
             for n, m, text in lines
         ]
     ended["_summary"] = _SUMMARY_ENDED
+    ended["_summary_available_at"] = _at(ended["ended_at"], 2)
     for n, session_n, invoked, start_s, duration, size, start_reason, stop_reason in _RECORDINGS:
         rid, sess = _uid("recording", n), st["sessions"][_uid("session", session_n)]
         started = iso(parse_ts(invoked) + timedelta(seconds=start_s))
@@ -376,6 +443,7 @@ def build_state() -> dict[str, Any]:
             "start_reason": {"reason": start_reason, "caller": caller},
             "stop_reason": {"reason": stop_reason, "caller": caller},
             "storage_config": None, "_app": app, "_meeting": sess["associated_id"], "_bucket": True, "_audio": False,
+            "_track": False,
         }
     st["webhooks"][SEED.webhook_id] = {
         "id": SEED.webhook_id, "name": "Sandbox event sink", "url": "https://example.com/webhooks/realtimekit",

@@ -136,7 +136,7 @@ STORAGE_CONFIG = O(
 )
 AUDIO_CONFIG = O({"channel": enum("mono", "stereo"), "codec": enum("MP3", "AAC"), "export_file": BOOL})
 PIXELS = T("integer", lo=1, hi=1920)
-VIDEO_CONFIG = O(
+RECORDING_VIDEO = O(
     {
         "codec": enum("H264", "VP8"),
         "export_file": BOOL,
@@ -151,6 +151,8 @@ VIDEO_CONFIG = O(
         ),
     }
 )
+#: A meeting livestream's ``video_config``: only its resolution (a recording's video_config is RECORDING_VIDEO).
+LIVESTREAM_RESOLUTION = O({"height": T("integer", lo=1), "width": T("integer", lo=1)})  # no documented maximum
 MAX_SECONDS = T("number", lo=60, hi=86400)
 BUCKET = O({"enabled": BOOL}, required=("enabled",))
 
@@ -192,7 +194,7 @@ MEETING = O(
                 "max_seconds": MAX_SECONDS,
                 "realtimekit_bucket_config": BUCKET,
                 "storage_config": STORAGE_CONFIG,
-                "video_config": VIDEO_CONFIG,
+                "video_config": RECORDING_VIDEO,
             }
         ),
     }
@@ -307,7 +309,7 @@ RECORDING_START = O(
         "url": URL,
         "allow_multiple_recordings": BOOL,
         "audio_config": AUDIO_CONFIG,
-        "video_config": VIDEO_CONFIG,
+        "video_config": RECORDING_VIDEO,
         "file_name_prefix": STR,
         "interactive_config": O({"type": enum("ID3")}),
         "max_seconds": T("integer", lo=60, hi=86400),
@@ -360,5 +362,5 @@ SPECS: dict[str, O] = {
         required=("options", "question"),
     ),
     "livestream": O({"name": STR_NULL}),
-    "meeting_livestream": O({"name": STR_NULL, "video_config": O({"height": PIXELS, "width": PIXELS})}),
+    "meeting_livestream": O({"name": STR_NULL, "video_config": LIVESTREAM_RESOLUTION}),
 }

@@ -1,0 +1,56 @@
+"""The sandbox's notion of time: the wall clock by default, or a clock a test moves by hand.
+
+Lifecycles (a recording starting a few seconds after it is invoked, an upload finishing, an empty
+live session ending, a summary becoming available) are computed from the clock at the start of
+every request, so a test that advances a :class:`ManualClock` sees each state at the right moment
+without sleeping.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+__all__ = ["Clock", "ManualClock", "SystemClock", "iso", "parse_ts"]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Real time, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that stands still until :meth:`advance` moves it (starts at the current time by default)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime.now(UTC)
+        self._now = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0) -> datetime:
+        """Move the clock forward and return the new time."""
+        step = timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days)
+        if step < timedelta(0):
+            raise ValueError("the sandbox clock only moves forward")
+        self._now += step
+        return self._now
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with millisecond precision, e.g. ``2026-11-24T12:00:00.000Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_ts(value: str) -> datetime:
+    """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError."""
+    moment = datetime.fromisoformat(value.strip())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

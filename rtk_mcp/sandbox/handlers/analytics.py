@@ -1,0 +1,65 @@
+"""Day-wise usage analytics: sessions and recordings per day.
+
+As documented: without dates the range is 30 days ago to today (by the sandbox clock); a date
+left out defaults the same way. Per-day recording minutes are whole numbers in the reference, so
+each recording counts its started minutes (rounded up), and every total is the sum of its days.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import timedelta
+
+from ..clock import parse_ts
+from .common import Call, Reply, ok
+from .sessions import render_session
+
+DEFAULT_RANGE = timedelta(days=30)
+
+
+def get_daywise_analytics(call: Call) -> Reply:
+    today = call.now.date()
+    start, end = call.query_date("start_date"), call.query_date("end_date")
+    if start is None and end is None:
+        start, end = today - DEFAULT_RANGE, today
+    elif start is None:
+        start = end - DEFAULT_RANGE  # type: ignore[operator]
+    elif end is None:
+        end = max(start, today)
+    session_count: dict[str, int] = defaultdict(int)
+    session_minutes: dict[str, float] = defaultdict(float)
+    recording_count: dict[str, int] = defaultdict(int)
+    recording_minutes: dict[str, int] = defaultdict(int)
+    for session in call.owned("sessions"):
+        day = session["started_at"][:10]
+        session_count[day] += 1
+        session_minutes[day] += render_session(session, call.now)["minutes_consumed"]
+    for recording in call.owned("recordings"):
+        day = parse_ts(recording["invoked_time"]).date().isoformat()
+        recording_count[day] += 1
+        recording_minutes[day] += math.ceil((recording["recording_duration"] or 0) / 60)
+    days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]  # empty when start > end
+    session_days = [
+        {"day": d, "total_sessions": session_count[d], "total_session_minutes": round(session_minutes[d], 2)} for d in days
+    ]
+    recording_days = [
+        {"day": d, "total_recordings": recording_count[d], "total_recording_minutes": recording_minutes[d]} for d in days
+    ]
+    return ok({
+        "session_stats": {
+            "day_stats": session_days,
+            "sessions_count": sum(d["total_sessions"] for d in session_days),
+            "sessions_minutes_consumed": round(sum(d["total_session_minutes"] for d in session_days), 2),
+        },
+        "recording_stats": {
+            "day_stats": recording_days,
+            "recording_count": sum(d["total_recordings"] for d in recording_days),
+            "recording_minutes_consumed": sum(d["total_recording_minutes"] for d in recording_days),
+        },
+    })
+
+
+ROUTES = [
+    ("GET", "/{app_id}/analytics/daywise", get_daywise_analytics, None),
+]
