@@ -29,7 +29,7 @@ import httpx2
 from rtk_mcp import __version__
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings
-from rtk_mcp.errors import ApiError, BadResponse, TransportFailure
+from rtk_mcp.errors import ApiError, BadResponse, StorageError, TransportFailure
 from rtk_mcp.ratelimit import RateLimiter, share_of
 from rtk_mcp.shaping import mask, maskable
 
@@ -46,6 +46,8 @@ MAX_RETRY_AFTER_S = 60.0
 #: Bodies beyond this are refused rather than read into memory.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _MAX_MESSAGE_CHARS = 300
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 3
 
 #: For each write (POST/PATCH, which are never resent after an ambiguous failure): the read tool
 #: that shows whether it took effect.
@@ -204,6 +206,65 @@ class RealtimeKitClient:
                 retries,
             )
 
+    async def download(self, url: str, *, max_bytes: int, too_large: str) -> tuple[int, bytes]:
+        """GET a presigned file URL that the API returned; the final status and body.
+
+        No credentials are sent: the URL carries its own signature, and the API token must never
+        reach a storage host. Redirects are followed only within the same scheme, host and port.
+        Like any read it is retried on 408, 429, 5xx and transport errors; each attempt is bounded
+        by the timeout and the whole download by ``deadline``. It does not count against the API's
+        rate limits (storage is not the API).
+        """
+        headers = {"Accept": "*/*"}
+        origin = httpx2.URL(url)
+        give_up_at = self._clock() + self.deadline
+        retries = redirects = 0
+        try:
+            with anyio.fail_after(self.deadline):
+                while True:
+                    try:
+                        # No query argument: re-encoding a presigned query string could break its signature.
+                        status, raw, response_headers = await self._send_once(
+                            "GET", url, None, headers, None, max_bytes=max_bytes, too_large=too_large
+                        )
+                    except httpx2.RequestError as exc:
+                        if await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
+                            retries += 1
+                            continue
+                        raise TransportFailure(
+                            f"Downloading the file failed ({type(exc).__name__}) after {retries + 1} attempts. "
+                            "Call the tool again."
+                        ) from None
+                    if status in _REDIRECTS:
+                        target = origin.join(response_headers.get("location", ""))
+                        same_place = (target.scheme, target.host, target.port) == (origin.scheme, origin.host, origin.port)
+                        if not same_place or redirects >= _MAX_REDIRECTS:
+                            raise StorageError(
+                                "The download link redirected elsewhere (another host, or too many redirects); "
+                                "it was not followed. Call the tool again for a fresh link."
+                            )
+                        url, redirects = str(target), redirects + 1
+                        continue
+                    if _retryable(status):
+                        asked = _retry_after(response_headers)
+                        wait = self._backoff(retries + 1) if asked is None else asked
+                        if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(retries, wait, give_up_at):
+                            retries += 1
+                            continue
+                    return status, raw
+        except TimeoutError:
+            raise TransportFailure(
+                f"Downloading the file did not finish within {self.deadline:g} s. Call the tool again."
+            ) from None
+
+    async def pause(self, seconds: float) -> None:
+        """Wait between polls, through the same ``sleep`` as retries (tests replace it)."""
+        await self._sleep(seconds)
+
+    def now(self) -> float:
+        """The client's monotonic clock, in seconds (tests replace it)."""
+        return self._clock()
+
     async def _wait_to_retry(self, retries: int, wait: float, give_up_at: float) -> bool:
         """Sleep before another attempt, unless retries are used up or the wait would pass the deadline."""
         if retries >= self.max_retries or self._clock() + wait > give_up_at:
@@ -212,7 +273,8 @@ class RealtimeKitClient:
         return True
 
     async def _send_once(
-        self, method: str, url: str, query: list[tuple[str, str]], headers: dict[str, str], content: bytes | None
+        self, method: str, url: str, query: list[tuple[str, str]] | None, headers: dict[str, str],
+        content: bytes | None, *, max_bytes: int = MAX_RESPONSE_BYTES, too_large: str = "",
     ) -> tuple[int, bytes, httpx2.Headers]:
         request = self._http.build_request(method, url, params=query, headers=headers, content=content)
         # httpx's read timeout is per chunk; this bounds the whole attempt, so a trickling body ends too.
@@ -223,11 +285,11 @@ class RealtimeKitClient:
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise BadResponse(
-                            f"The RealtimeKit API sent more than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB for "
+                    if size > max_bytes:
+                        raise BadResponse(too_large or (
+                            f"The RealtimeKit API sent more than {max_bytes // (1024 * 1024)} MB for "
                             "one call; it was not read. Ask for less: use page_no/per_page or narrower filters."
-                        )
+                        ))
                     chunks.append(chunk)
             finally:
                 # Shielded and bounded: even when the call is cancelled, the connection is closed, not leaked.

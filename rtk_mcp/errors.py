@@ -14,7 +14,9 @@ traceback.
     └── RequestFailed             the request was sent (or attempted) and did not succeed
         ├── ApiError              the API answered with an error status or ``success: false``
         ├── TransportFailure      no usable answer: connection error, timeout, reset
-        └── BadResponse           an answer we cannot read: HTML, empty, malformed JSON
+        ├── BadResponse           an answer we cannot read: HTML, empty, malformed JSON
+        └── StorageError          a presigned file (transcript, chat, summary) could not be fetched
+                                  or is not what it should be
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "ApiError",
     "TransportFailure",
     "BadResponse",
+    "StorageError",
 ]
 
 
@@ -70,4 +73,8 @@ class TransportFailure(RequestFailed):
 
 
 class BadResponse(RequestFailed):
+    pass
+
+
+class StorageError(RequestFailed):
     pass

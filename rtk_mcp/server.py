@@ -17,9 +17,10 @@ from typing import Any
 import httpx2
 import mcp_types as types
 from mcp.server.lowlevel import Server
+from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
-from rtk_mcp import __version__
+from rtk_mcp import __version__, content
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
 from rtk_mcp.client import RealtimeKitClient
@@ -136,20 +137,51 @@ def build_server(
         return types.ListToolsResult(tools=tools)
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        arguments = params.arguments or {}
         try:
             endpoint = selected.get(params.name)
             if endpoint is None:
                 raise UnknownToolError(f"Unknown tool {params.name!r}. tools/list shows the available tools.")
-            result = await _call(connection(), settings, endpoint, params.arguments or {}, max_result_chars,
-                                 redact_secrets)
+            result = await _call(connection(), settings, endpoint, arguments, max_result_chars, redact_secrets,
+                                 report=ctx.session.report_progress)
         except RtkError as error:
             return _error_result(error)
         except Exception as exc:  # a bug of ours must not become an opaque JSON-RPC error
             logger.error("internal error in tool %s: %s", params.name, type(exc).__name__)
             return _error_result(RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug."))
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=to_json(result))], structured_content=result
-        )
+        blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=to_json(result))]
+        if endpoint.reads:
+            blocks.append(content.resource_link(endpoint, arguments))
+        return types.CallToolResult(content=blocks, structured_content=result)
+
+    templates = content.resource_templates(list(selected.values()))
+    readers = {ep.reads: ep for ep in selected.values() if ep.reads}
+
+    async def list_resources(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+        # Sessions are reached through the templates: listing them would mean paging through the account.
+        return types.ListResourcesResult(resources=[])
+
+    async def list_resource_templates(
+        ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=templates)
+
+    async def read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        """The same call as the tool's with ``include_content`` (its longest window), as JSON."""
+        parsed = content.parse_resource_uri(str(params.uri))
+        if parsed is None or parsed[0] not in readers:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown resource {params.uri}; resources/templates/list shows the "
+                                           "templates.")
+        kind, arguments = parsed
+        try:
+            result = await _call(connection(), settings, readers[kind], content.resource_arguments(arguments, readers[kind]),
+                                 max_result_chars, redact_secrets)
+        except RtkError as error:
+            raise MCPError(types.INVALID_PARAMS if isinstance(error, ArgumentError) else types.INTERNAL_ERROR,
+                           error.message) from None
+        return types.ReadResourceResult(contents=[
+            types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=to_json(result))
+        ])
 
     return Server(
         name,
@@ -158,8 +190,14 @@ def build_server(
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        **({"on_list_resources": list_resources, "on_list_resource_templates": list_resource_templates,
+            "on_read_resource": read_resource} if readers else {}),
         lifespan=lifespan,
     )
+
+
+async def _no_progress(progress: float, total: float | None = None, message: str | None = None) -> None:
+    pass
 
 
 async def _call(
@@ -169,12 +207,14 @@ async def _call(
     arguments: dict[str, Any],
     max_chars: int,
     redact: bool = False,
+    report: content.Progress = _no_progress,
 ) -> dict[str, Any]:
     if message := settings.missing_message():
         raise ConfigError(message)
     params = _validate(endpoint, arguments)
     values = params.model_dump(mode="json", exclude_none=True)
     fields = values.pop(FIELDS_ARG, None) if endpoint.list_result else None  # ours, not the API's
+    reading = content.take_reading(endpoint, values)  # ours too
     path_values = {name: values.pop(name, None) for name in endpoint.path_fields}
     if "app_id" in path_values and path_values["app_id"] is None:
         if not settings.default_app_id:
@@ -186,10 +226,17 @@ async def _call(
     query = values if endpoint.in_query else None
     body = None if endpoint.in_query or not values else values
     credentials = _credentials(values)
-    reply = await api.call(endpoint, path_values, query=query, body=body, secrets=credentials)
+    async def send() -> Any:
+        return await api.call(endpoint, path_values, query=query, body=body, secrets=credentials)
+
+    if reading is None:
+        payload = (await send()).payload
+    else:
+        payload = await content.read(api, endpoint, reading, send, live=settings.base_url.startswith("https://"),
+                                     max_chars=max_chars, report=report)
     paged = "per_page" in endpoint.params.model_fields
     return shape(
-        select_fields(reply.payload, fields),
+        select_fields(payload, fields),
         max_chars=max_chars,
         redact=redact,
         secrets=[settings.api_token or "", *credentials],  # masked if the API echoes them back

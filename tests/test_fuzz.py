@@ -169,12 +169,22 @@ def _valid_arguments(endpoint: Endpoint, schema: dict[str, Any]) -> st.SearchStr
                                  optional={k: s for k, s in strategies.items() if k not in required})
 
 
+def _answer(request: httpx2.Request) -> httpx2.Response:
+    """A success; for the content tools' files (include_content), a one-line file from "storage"."""
+    if request.url.host == "storage.test":
+        return httpx2.Response(200, text="Timestamp,Participant Name,Transcript,payload\n1000,Ada,hello,hello\n")
+    link = "https://storage.test/file?sig=1"
+    return httpx2.Response(200, json={"success": True, "data": {
+        "id": "x1", "transcript_download_url": link, "chat_download_url": link, "summaryDownloadUrl": link}})
+
+
 async def _call(endpoint: Endpoint, arguments: dict[str, Any]) -> tuple[Any, list[httpx2.Request]]:
-    api = FakeAPI()
+    """The result and the requests sent to the API (not the content tools' downloads from storage)."""
+    api = FakeAPI(_answer)
     async with Client(build_server(settings(), endpoints=[endpoint], transport=api.transport)) as client:
         with anyio.fail_after(10):
             result = await client.call_tool(endpoint.name, arguments)  # a JSON-RPC error would raise here
-    return result, api.requests
+    return result, [request for request in api.requests if request.url.host != "storage.test"]
 
 
 def test_every_tool_has_a_documented_path() -> None:

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-__all__ = ["Params", "AppParams", "PathId", "HttpsUrl", "StreamUrl", "PageNo", "PerPage", "ISOTime", "check_path_id"]
+__all__ = ["Params", "AppParams", "PathId", "HttpsUrl", "StreamUrl", "PageNo", "PerPage", "ISOTime", "check_path_id",
+           "unstated_minimum"]
 
 
 def check_path_id(value: str) -> str:
@@ -60,14 +61,14 @@ StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),
                       Field(json_schema_extra={"format": "uri", "pattern": "^rtmps?://"})]
 
 
-def _unstated_minimum(schema: dict[str, object]) -> None:
+def unstated_minimum(schema: dict[str, object]) -> None:
     # Undocumented and obvious (pages are not negative, a page holds at least one result): the
     # schema doesn't spend tokens on it; validation still enforces it.
     schema.pop("minimum", None)
 
 
-PageNo = Annotated[int, Field(ge=0, description="Page number", json_schema_extra=_unstated_minimum)]
-PerPage = Annotated[int, Field(ge=1, description="Page size", json_schema_extra=_unstated_minimum)]
+PageNo = Annotated[int, Field(ge=0, description="Page number", json_schema_extra=unstated_minimum)]
+PerPage = Annotated[int, Field(ge=1, description="Page size", json_schema_extra=unstated_minimum)]
 #: Timestamps are passed through as the API expects them (ISO 8601 date-time strings).
 ISOTime = Annotated[str, Field(description="ISO 8601")]
 

@@ -60,6 +60,9 @@ class Endpoint:
     #: each item to return; applied by ``rtk_mcp.shaping.select_fields``, never sent to the API).
     #: ``None`` derives it from the name: the ``list_*`` tools.
     list_result: bool | None = None
+    #: The participant-written file the tool can also return (``include_content``): "transcript",
+    #: "chat" or "summary"; fetched and parsed by ``rtk_mcp.content``, never sent to the API.
+    reads: str | None = None
     path_fields: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

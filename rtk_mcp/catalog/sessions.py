@@ -6,10 +6,13 @@ from typing import Literal
 
 from pydantic import Field, field_serializer
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, PathId, PerPage, unstated_minimum
 from rtk_mcp.catalog.endpoint import Endpoint
 
 GROUP = "sessions"
+
+#: The most entries one get_session_transcript / get_session_chat window returns.
+MAX_WINDOW = 1000
 
 SortOrder = Literal["ASC", "DESC"]
 ReportFilter = Literal["device_info", "ip_information", "precall_network_information", "events", "quality_stats"]
@@ -70,16 +73,33 @@ class GetSessionParticipant(_SessionParams, _Filtered):
     include_peer_events: bool | None = Field(default=None, description="Include peer events")
 
 
-class GetSessionChat(_SessionParams):
-    """Get a download URL for a session's chat (messages from meeting participants)."""
+class _Content(_SessionParams):
+    # Ours, not the API's: rtk_mcp.content fetches the file the API links to (see Endpoint.reads).
+    include_content: bool | None = Field(default=None, description="Also return the content")
 
 
-class GetSessionTranscript(_SessionParams):
-    """Get a download URL for a session's transcript (meeting participants' speech)."""
+class _Window(_Content):
+    offset: int | None = Field(default=None, ge=0, description="First entry, 0-based; implies include_content",
+                               json_schema_extra=unstated_minimum)
+    limit: int | None = Field(default=None, ge=1, le=MAX_WINDOW, description="Entries to return (default 200, max 1000)")
 
 
-class GetSessionSummary(_SessionParams):
-    """Get a download URL for a session's summary (see generate_session_summary)."""
+class GetSessionChat(_Window):
+    """Get a session's chat (messages written by meeting participants): a download URL, or with include_content
+    the messages (time, sender, text)."""
+
+
+class GetSessionTranscript(_Window):
+    """Get a session's transcript (meeting participants' speech): a download URL, or with include_content the
+    utterances (time, speaker, text)."""
+
+
+class GetSessionSummary(_Content):
+    """Get a session's AI summary (see generate_session_summary): a download URL, or with include_content its
+    Markdown text."""
+
+    wait_s: int | None = Field(default=None, ge=1, le=120, description="Wait up to N s (max 120) for a summary "
+                               "being generated")
 
 
 class GenerateSessionSummary(_SessionParams):
@@ -105,15 +125,16 @@ ENDPOINTS = [
         GetSessionParticipant, group=GROUP, title="Get session participant",
     ),
     Endpoint(
-        "get_session_chat", "GET", _S + "/{session_id}/chat", GetSessionChat, group=GROUP, title="Get session chat"
+        "get_session_chat", "GET", _S + "/{session_id}/chat", GetSessionChat, group=GROUP, title="Get session chat",
+        reads="chat",
     ),
     Endpoint(
         "get_session_transcript", "GET", _S + "/{session_id}/transcript", GetSessionTranscript,
-        group=GROUP, title="Get session transcript",
+        group=GROUP, title="Get session transcript", reads="transcript",
     ),
     Endpoint(
         "get_session_summary", "GET", _S + "/{session_id}/summary", GetSessionSummary,
-        group=GROUP, title="Get session summary",
+        group=GROUP, title="Get session summary", reads="summary",
     ),
     Endpoint(
         "generate_session_summary", "POST", _S + "/{session_id}/summary", GenerateSessionSummary,
