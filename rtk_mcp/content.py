@@ -40,7 +40,7 @@ from rtk_mcp.catalog import Endpoint
 from rtk_mcp.catalog.sessions import MAX_WINDOW
 from rtk_mcp.client import RealtimeKitClient, Reply
 from rtk_mcp.errors import ApiError, StorageError
-from rtk_mcp.shaping import to_json
+from rtk_mcp.shaping import fitting, to_json
 
 __all__ = ["Reading", "take_reading", "read", "resource_link", "resource_templates", "parse_resource_uri",
            "MAX_FILE_BYTES", "DEFAULT_LIMIT", "resource_arguments", "SUMMARY_POLL_S", "SOURCE"]
@@ -263,12 +263,7 @@ def _window(entries: list[dict[str, Any]], unit: str, reading: Reading, room: in
     and the exact arguments of the next window."""
     total = len(entries)
     chosen = entries[reading.offset:reading.offset + reading.limit]
-    kept, used = 0, 0
-    for entry in chosen:
-        used += len(to_json(entry)) + 1
-        if used > room:
-            break
-        kept += 1
+    kept = fitting(chosen, room)
     window = chosen[:kept]
     if chosen and not kept:  # one entry larger than the whole budget: its text is cut, not skipped
         first = dict(chosen[0])

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["shape", "select_fields", "to_json", "redact_url", "mask", "maskable", "CREDENTIAL_KEYS",
+__all__ = ["shape", "select_fields", "to_json", "fitting", "redact_url", "mask", "maskable", "CREDENTIAL_KEYS",
            "DEFAULT_MAX_TOKENS", "DEFAULT_MAX_CHARS", "CHARS_PER_TOKEN"]
 
 #: The default result budget, in tokens, and how they are counted: o200k averages roughly 4
@@ -139,17 +139,23 @@ def _cap(result: dict[str, Any], max_chars: int, paging_args: dict[str, Any] | N
     # Items are sized once (a multi-megabyte list must not be re-serialised per guess); the note's
     # digits can still tip it over, so step back until the whole result fits.
     room = max_chars - len(to_json(_with_list(result, path, [], total, start))) - 8
+    kept = fitting(items, room)
+    out = _with_list(result, path, items[:kept], total, start)
+    while kept and len(to_json(out)) > max_chars:
+        kept -= 1
+        out = _with_list(result, path, items[:kept], total, start)
+    return out
+
+
+def fitting(items: list[Any], room: int) -> int:
+    """How many leading ``items`` fit, as compact JSON list items, in ``room`` characters."""
     kept, used = 0, 0
     for item in items:
         used += len(to_json(item)) + 1
         if used > room:
             break
         kept += 1
-    out = _with_list(result, path, items[:kept], total, start)
-    while kept and len(to_json(out)) > max_chars:
-        kept -= 1
-        out = _with_list(result, path, items[:kept], total, start)
-    return out
+    return kept
 
 
 def _start_offset(result: dict[str, Any], paging_args: dict[str, Any] | None) -> int | None:
