@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -33,12 +32,11 @@ from rtk_mcp.errors import ApiError, BadResponse, StorageError, TransportFailure
 from rtk_mcp.ratelimit import RateLimiter, share_of
 from rtk_mcp.shaping import mask, maskable
 
-__all__ = ["RealtimeKitClient", "Reply", "CHECK_WITH"]
+__all__ = ["RealtimeKitClient", "Reply"]
 
 logger = logging.getLogger("rtk_mcp.client")
 
 USER_AGENT = f"rtk-mcp/{__version__}"
-_IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 #: Failures where the request certainly never reached the API: safe to resend even a POST.
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol)
 #: Waits the server asks for beyond this fail fast: Cloudflare blocks a token for 5 minutes.
@@ -49,30 +47,6 @@ _MAX_MESSAGE_CHARS = 300
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 3
 
-#: For each write (POST/PATCH, which are never resent after an ambiguous failure): the read tool
-#: that shows whether it took effect.
-CHECK_WITH = {
-    "create_app": "list_apps",
-    "create_meeting": "list_meetings",
-    "update_meeting": "get_meeting",
-    "add_participant": "list_meeting_participants",
-    "update_participant": "get_participant",
-    "refresh_participant_token": "get_participant",
-    "create_preset": "list_presets",
-    "update_preset": "get_preset",
-    "generate_session_summary": "get_session_summary",
-    "start_recording": "get_active_recording",
-    "start_track_recording": "list_recordings",
-    "create_webhook": "list_webhooks",
-    "update_webhook": "get_webhook",
-    "kick_participants": "get_active_session",
-    "kick_all_participants": "get_active_session",
-    "create_poll": "get_active_session",
-    "create_livestream": "list_livestreams",
-    "start_meeting_livestream": "get_meeting_active_livestream",
-    "stop_meeting_livestream": "get_meeting_active_livestream",
-}
-_FROM_TOOL = re.compile(r"\bFrom (\w+(?: or \w+)?)")
 
 
 @dataclass(frozen=True)
@@ -140,7 +114,7 @@ class RealtimeKitClient:
             headers["Content-Type"] = "application/json"
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         masked = maskable((self.settings.api_token, *secrets))
-        idempotent = endpoint.method in _IDEMPOTENT_METHODS
+        idempotent = endpoint.idempotent
         started = time.perf_counter()
         give_up_at = self._clock() + self.deadline
         retries = 0
@@ -350,23 +324,18 @@ def _seconds(value: float) -> float | None:
 
 
 def _outcome_hint(endpoint: Endpoint) -> str:
-    if endpoint.method in _IDEMPOTENT_METHODS:
+    if endpoint.idempotent:
         return "Try again."
-    check = f"; check with {CHECK_WITH[endpoint.name]}" if endpoint.name in CHECK_WITH else ""
+    check = f"; check with {endpoint.check_with}" if endpoint.check_with else ""
     return f"It was not resent because it may have taken effect: its outcome is unknown{check} before retrying."
 
 
 def _not_found_hint(endpoint: Endpoint) -> str:
-    """Which ids to check and which tool lists each, read from the id fields' own descriptions."""
-    ids = list(endpoint.path_fields)
+    """Which ids to check and which tool lists each (as their types say, like their descriptions)."""
+    ids = endpoint.path_ids
     if not ids:
         return "Check CLOUDFLARE_ACCOUNT_ID and RTK_API_BASE_URL."
-    sources = []
-    for name in ids:
-        description = "From list_apps" if name == "app_id" else endpoint.params.model_fields[name].description
-        found = _FROM_TOOL.search(description or "")
-        sources.append(f"{found.group(1)} shows valid {name} values" if found else f"check {name}")
-    hint = f"Check {', '.join(ids)}; {'; '.join(sources)}."
+    hint = f"Check {', '.join(ids)}; {'; '.join(source.hint(name) for name, source in ids.items())}."
     if "active" in endpoint.name:
         hint = f"Nothing may be active there right now, or an id is wrong. {hint}"
     return hint

@@ -7,7 +7,7 @@ and the results are compact JSON an agent reads anyway. When on, each schema des
 - every result is a JSON object (a non-object ``data`` is wrapped as ``{"data": ...}``, an empty
   response is ``{"ok": true}``);
 - a list tool's items are an array of objects, under ``data`` or, where the API nests them, under
-  the key in :data:`ITEMS_KEY`; ``paging`` is an object; a cut list says so in ``truncated``.
+  the endpoint's ``items_key``; ``paging`` is an object; a cut list says so in ``truncated``.
 
 Nothing is required and unknown keys are allowed, so a schema never rejects a valid answer (the
 API adds fields over time and drops nulls); it tells a client where the items and paging are.
@@ -20,14 +20,7 @@ from typing import Any
 
 from rtk_mcp.catalog import Endpoint
 
-__all__ = ["output_schema", "ITEMS_KEY"]
-
-#: List tools whose items are not ``data`` itself but a list inside it (as documented).
-ITEMS_KEY = {
-    "list_sessions": "sessions",
-    "list_session_participants": "participants",
-    "list_livestreams": "livestreams",
-}
+__all__ = ["output_schema"]
 
 _OBJECT = {"type": "object"}
 _TRUNCATED = {"type": ["object", "boolean"], "description": "Present when the result was cut to fit"}
@@ -40,5 +33,5 @@ def output_schema(endpoint: Endpoint) -> dict[str, Any]:
     items = {"type": "array", "items": _OBJECT, "description": "The items (see the fields argument)"}
     return {
         "type": "object",
-        "properties": {ITEMS_KEY.get(endpoint.name, "data"): items, "paging": _OBJECT, "truncated": _TRUNCATED},
+        "properties": {endpoint.items_key or "data": items, "paging": _OBJECT, "truncated": _TRUNCATED},
     }

@@ -14,25 +14,9 @@ from rtk_mcp.catalog import ENDPOINTS, GROUPS, Endpoint
 
 __all__ = ["select", "DEFAULT_TOOLSET", "TOOLSETS", "SelectionError", "split_list"]
 
-#: Everyday meeting work: find the app, run meetings and participants, record, read what happened.
-DEFAULT_TOOLSET = (
-    "list_apps",
-    "list_meetings",
-    "create_meeting",
-    "get_meeting",
-    "update_meeting",
-    "list_meeting_participants",
-    "add_participant",
-    "delete_participant",
-    "refresh_participant_token",
-    "list_presets",
-    "get_active_session",
-    "start_recording",
-    "update_recording",
-    "list_sessions",
-    "get_session_transcript",
-    "get_session_summary",
-)
+#: Everyday meeting work: find the app, run meetings and participants, record, read what happened
+#: (the rows marked ``default_toolset``).
+DEFAULT_TOOLSET = tuple(ep.name for ep in ENDPOINTS if ep.default_toolset)
 
 #: Toolset names a user can pass: every documented group, plus ``default`` and ``all``.
 TOOLSETS = (*GROUPS, "default", "all")

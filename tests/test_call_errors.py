@@ -7,7 +7,7 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.client import CHECK_WITH, RealtimeKitClient
+from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.config import Settings
 from rtk_mcp.server import build_server
 from tests.conftest import TOKEN, FakeAPI, connect, settings, text_of
@@ -204,12 +204,6 @@ def test_a_bad_timeout_setting_falls_back_instead_of_crashing() -> None:
     for bad in ("abc", "0", "-5", "inf"):
         assert Settings.from_env({"RTK_TIMEOUT": bad}).timeout == 30.0
     assert Settings.from_env({"RTK_TIMEOUT": "7.5"}).timeout == 7.5
-
-
-def test_every_write_names_the_read_tool_that_shows_its_outcome() -> None:
-    writes = {ep.name for ep in ENDPOINTS if ep.method in {"POST", "PATCH"}}
-    assert set(CHECK_WITH) == writes
-    assert set(CHECK_WITH.values()) <= {ep.name for ep in ENDPOINTS if ep.read_only}
 
 
 async def test_a_write_stuck_in_the_rate_limit_queue_is_reported_as_not_sent(fake_api: FakeAPI) -> None:

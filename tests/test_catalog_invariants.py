@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from rtk_mcp.catalog import BY_NAME, ENDPOINTS, PATH_PREFIX
+from rtk_mcp.catalog import BY_NAME, ENDPOINTS, GROUPS, PATH_PREFIX
 from tests.conftest import REFERENCE, FakeAPI, connect
 
 VERBS = ("list", "get", "create", "update", "replace", "delete", "add", "start", "stop", "kick", "refresh", "generate")
@@ -57,6 +58,14 @@ def test_every_documented_parameter_is_a_tool_argument() -> None:
         documented = set((op["params_schema"] or {}).get("properties", {})) | {p.replace("-", "_") for p in op["path_params"]}
         documented.discard("account_id")
         assert documented <= set(endpoint.params.model_fields), (endpoint.name, documented - set(endpoint.params.model_fields))
+
+
+def test_each_toolset_is_exactly_the_rows_of_its_catalog_module() -> None:
+    """A tool's group is the module its params model lives in: a row listed in one module with a model
+    from another would land in the wrong toolset."""
+    for group in GROUPS:
+        module = importlib.import_module(f"rtk_mcp.catalog.{group}")
+        assert [ep.name for ep in module.ENDPOINTS] == [ep.name for ep in ENDPOINTS if ep.group == group], group
 
 
 def test_names_are_unique_snake_case_verb_noun_and_short(tools: list[dict[str, Any]]) -> None:

@@ -1,17 +1,21 @@
-"""For every tool: the exact HTTP request built from a representative argument set.
+"""For every tool: the exact HTTP request built from a representative argument set, and what an
+agent reads when that request fails in a way only the tool's own row can explain.
 
 Expected paths are written out literally from the reference rather than derived from the catalog,
-so a wrong template in the catalog fails here.
+so a wrong template in the catalog fails here. Every catalog row needs a case here: a new endpoint
+is one row, one params model and one case.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import httpx2
 import pytest
 
-from rtk_mcp.catalog import ENDPOINTS
+from rtk_mcp.catalog import BY_NAME, ENDPOINTS
 from tests.conftest import PRESET, FakeAPI, connect, text_of
 
 KIT = "/client/v4/accounts/acc123/realtime/kit"
@@ -165,8 +169,10 @@ CASES: dict[str, tuple[dict[str, Any], str, str, dict[str, list[str]], Any]] = {
 }
 
 
-def test_every_tool_has_a_request_case() -> None:
-    assert set(CASES) == {ep.name for ep in ENDPOINTS}
+def test_every_catalog_row_has_a_request_case() -> None:
+    missing = {ep.name for ep in ENDPOINTS} - set(CASES)
+    assert not missing, f"endpoints without a request case in tests/test_requests.py: {sorted(missing)}"
+    assert set(CASES) <= {ep.name for ep in ENDPOINTS}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -188,3 +194,42 @@ async def test_tool_sends_the_documented_request(fake_api: FakeAPI, name: str) -
         if body is not None:
             assert request.headers["content-type"] == "application/json"
         assert json.loads(text_of(result)) == {"id": "x1"}
+
+
+def _failing_with(status: int, message: str) -> FakeAPI:
+    return FakeAPI(responder=lambda request: httpx2.Response(status, json={"success": False,
+                                                                            "error": {"message": message}}))
+
+
+@pytest.mark.parametrize("name", [ep.name for ep in ENDPOINTS if ep.path_fields])
+async def test_a_404_names_the_tool_that_lists_each_id_the_tool_took(name: str) -> None:
+    """Each id in the path gets "<tool> shows valid <id> values", naming a read-only tool of the listing
+    that does not itself need that id, and the same tool the id's own description names."""
+    async with connect(_failing_with(404, "Not found")) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        result = await client.call_tool(name, CASES[name][0])
+    message = text_of(result)
+    assert result.is_error and "HTTP 404" in message
+    properties = listed[name].input_schema["properties"]
+    for id_field in BY_NAME[name].path_fields:
+        found = re.search(rf"(\w+(?: or \w+)*) shows valid {id_field} values", message)
+        assert found, f"{name}: the 404 hint names no tool listing {id_field}: {message}"
+        sources = found.group(1).split(" or ")  # a listing tool, and maybe the tool that creates the id
+        assert any(source in listed and listed[source].annotations.read_only_hint for source in sources), (name, id_field)
+        for source in sources:
+            assert source in listed and f"{{{id_field}}}" not in BY_NAME[source].path, (name, id_field, source)
+            if "description" in properties[id_field]:
+                assert source in properties[id_field]["description"], (name, id_field, source)
+
+
+@pytest.mark.parametrize("name", [ep.name for ep in ENDPOINTS if ep.method in {"POST", "PATCH"}])
+async def test_a_write_with_an_unknown_outcome_names_the_read_tool_that_shows_it(name: str) -> None:
+    fake_api = _failing_with(502, "Bad gateway")
+    async with connect(fake_api) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        result = await client.call_tool(name, CASES[name][0])
+    message = text_of(result)
+    assert result.is_error and "outcome is unknown" in message and len(fake_api.requests) == 1  # never resent
+    found = re.search(r"check with (\w+)", message)
+    assert found, f"{name}: no read tool to check the outcome with: {message}"
+    assert found.group(1) in listed and listed[found.group(1)].annotations.read_only_hint, (name, found.group(1))

@@ -45,7 +45,11 @@ async def test_no_selection_lists_every_tool() -> None:
 
 async def test_toolsets_all_and_default() -> None:
     assert await listed(toolsets=["all"]) == ALL
-    assert await listed(toolsets=["default"]) == in_catalog_order(DEFAULT_TOOLSET)
+    assert await listed(toolsets=["default"]) == in_catalog_order(DEFAULT_TOOLSET) == [
+        "list_apps", "list_meetings", "create_meeting", "get_meeting", "update_meeting", "list_meeting_participants",
+        "add_participant", "delete_participant", "refresh_participant_token", "list_presets", "list_sessions",
+        "get_session_transcript", "get_session_summary", "start_recording", "update_recording", "get_active_session",
+    ]
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, PathId
+from rtk_mcp.catalog.common import AppParams, ListedBy, MeetingId
 from rtk_mcp.catalog.endpoint import Endpoint
-
-GROUP = "active_session"
-
 
 class ActiveSessionParams(AppParams):
     """Get a meeting's live session (status, participant count, minutes); errors if nobody is in it."""
 
-    meeting_id: PathId = Field(description="From list_meetings")
+    meeting_id: MeetingId
 
 
 class KickParticipants(ActiveSessionParams):
     """Remove participants from a meeting's live session. Pass [] for the id list you don't use."""
 
-    participant_ids: list[str] = Field(description="From list_meeting_participants")
+    participant_ids: Annotated[list[str], ListedBy("list_meeting_participants")]
     custom_participant_ids: list[str] = Field(description="custom_participant_id values")
 
 
@@ -36,16 +35,13 @@ class CreatePoll(ActiveSessionParams):
     hide_votes: bool | None = Field(default=None, description="Hide results until one votes")
 
 
-def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:
-    return Endpoint(name, method, path, params, group=GROUP, title=title, **kw)
-
-
 _S = "/{app_id}/meetings/{meeting_id}/active-session"
 
 ENDPOINTS = [
-    _ep("get_active_session", "GET", _S, ActiveSessionParams, "Get active session"),
-    _ep("kick_participants", "POST", _S + "/kick", KickParticipants, "Kick participants", destructive=True),
-    _ep("kick_all_participants", "POST", _S + "/kick-all", KickAllParticipants, "Kick all participants",
-        destructive=True),
-    _ep("create_poll", "POST", _S + "/poll", CreatePoll, "Create poll"),
+    Endpoint("get_active_session", "GET", _S, ActiveSessionParams, "Get active session", default_toolset=True),
+    Endpoint("kick_participants", "POST", _S + "/kick", KickParticipants, "Kick participants", destructive=True,
+             check_with="get_active_session"),
+    Endpoint("kick_all_participants", "POST", _S + "/kick-all", KickAllParticipants, "Kick all participants",
+             destructive=True, check_with="get_active_session"),
+    Endpoint("create_poll", "POST", _S + "/poll", CreatePoll, "Create poll", check_with="get_active_session"),
 ]

@@ -9,9 +9,6 @@ from pydantic import Field
 from rtk_mcp.catalog.common import AppParams
 from rtk_mcp.catalog.endpoint import Endpoint
 
-GROUP = "analytics"
-
-
 class GetDaywiseAnalytics(AppParams):
     """Get per-day session and recording stats (meetings, minutes, recordings)."""
 
@@ -21,8 +18,6 @@ class GetDaywiseAnalytics(AppParams):
 
 ENDPOINTS = [
     # One tool for the operation the reference documents under both Analytics and Livestreams.
-    Endpoint(
-        "get_daywise_analytics", "GET", "/{app_id}/analytics/daywise", GetDaywiseAnalytics,
-        group=GROUP, title="Get day-wise analytics", alias_of="livestreams",
-    ),
+    Endpoint("get_daywise_analytics", "GET", "/{app_id}/analytics/daywise", GetDaywiseAnalytics,
+             "Get day-wise analytics", alias_of="livestreams"),
 ]

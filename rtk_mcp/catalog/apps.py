@@ -7,9 +7,6 @@ from pydantic import Field
 from rtk_mcp.catalog.common import Params
 from rtk_mcp.catalog.endpoint import Endpoint
 
-GROUP = "apps"
-
-
 class ListApps(Params):
     """List the account's apps. Source of app_id."""
 
@@ -21,6 +18,6 @@ class CreateApp(Params):
 
 
 ENDPOINTS = [
-    Endpoint("list_apps", "GET", "/apps", ListApps, group=GROUP, title="List apps"),
-    Endpoint("create_app", "POST", "/apps", CreateApp, group=GROUP, title="Create app"),
+    Endpoint("list_apps", "GET", "/apps", ListApps, "List apps", default_toolset=True),
+    Endpoint("create_app", "POST", "/apps", CreateApp, "Create app", check_with="list_apps"),
 ]

@@ -7,13 +7,14 @@ conversation an assistant has with this server.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic_core import CoreSchema
 
-__all__ = ["Params", "AppParams", "PathId", "HttpsUrl", "StreamUrl", "PageNo", "PerPage", "ISOTime", "check_path_id",
-           "unstated_minimum"]
+__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "StreamUrl", "PageNo",
+           "PerPage", "ISOTime", "check_path_id", "unstated_minimum"]
 
 
 def check_path_id(value: str) -> str:
@@ -32,6 +33,49 @@ def check_path_id(value: str) -> str:
 
 #: An id that is substituted into the URL path.
 PathId = Annotated[str, AfterValidator(check_path_id)]
+
+
+class ListedBy:
+    """Where an id's valid values come from: the tools whose results show them.
+
+    Put on an id's type (``Annotated[PathId, ListedBy("list_meetings")]``), it is the one place that
+    says so: the field's description an agent reads and the hint of a 404 naming that id are both
+    written from it, so the two cannot disagree.
+
+    ``as_field`` is the name those results give the id when it differs (a peer report's peer_id is a
+    participant_id); ``described=False`` leaves the description to the server's instructions (app_id).
+    """
+
+    def __init__(self, *tools: str, as_field: str | None = None, described: bool = True) -> None:
+        self.tools = tools
+        self.as_field = as_field
+        self.described = described
+
+    def __repr__(self) -> str:
+        return f"ListedBy({', '.join(map(repr, self.tools))}, as_field={self.as_field!r})"
+
+    @property
+    def description(self) -> str:
+        source = " or ".join(self.tools)
+        return f"{self.as_field} from {source}" if self.as_field else f"From {source}"
+
+    def hint(self, name: str) -> str:
+        """What to do about a wrong ``name``, for an error message."""
+        known_as = f" (as {self.as_field})" if self.as_field else ""
+        return f"{' or '.join(self.tools)} shows valid {name} values{known_as}"
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        if self.described:
+            json_schema["description"] = self.description
+        return json_schema
+
+
+#: Everything under ``/{app_id}`` takes one; it defaults to ``RTK_APP_ID``.
+AppId = Annotated[PathId, ListedBy("list_apps", described=False)]
+#: Meeting ids come from list_meetings, in the path (``MeetingId``) and in a request body alike.
+FROM_LIST_MEETINGS = ListedBy("list_meetings")
+MeetingId = Annotated[PathId, FROM_LIST_MEETINGS]
 
 _MAX_URL_CHARS = 2048
 
@@ -82,9 +126,9 @@ class Params(BaseModel):
 class AppParams(Params):
     """Base of every endpoint under ``/{app_id}``: the app defaults to ``RTK_APP_ID``.
 
-    ``app_id`` is the one argument without a description: 51 tools take it, and the server's
-    instructions say once what all 51 copies would (it defaults to ``RTK_APP_ID``; ``list_apps``, whose
-    description calls itself the source of app_id, shows the ids). That saves ~435 tokens per conversation.
+    ``app_id`` is the one argument without a description: nearly every tool takes it, and the
+    server's instructions say once what every copy would (it defaults to ``RTK_APP_ID``; ``list_apps``,
+    whose description calls itself the source of app_id, shows the ids).
     """
 
-    app_id: PathId | None = None
+    app_id: AppId | None = None

@@ -11,10 +11,14 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
+
+from rtk_mcp.catalog.common import ListedBy
 
 __all__ = ["Endpoint", "input_schema", "PATH_PREFIX", "FIELDS_ARG"]
 
@@ -36,47 +40,65 @@ def _with_fields_arg(params: type[BaseModel]) -> type[BaseModel]:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One documented operation, exposed as one MCP tool.
+    """One documented operation, exposed as one MCP tool: every fact about the tool is on this row
+    or on the types of its ``params`` model.
 
     ``path`` is relative to :data:`PATH_PREFIX` and names its placeholders after the model's
     fields (``{meeting_id}``). Fields that are not path placeholders go into the query string for
-    GET/DELETE and into the JSON body otherwise. The tool description is the model's docstring.
+    GET/DELETE and into the JSON body otherwise. The tool description is the model's docstring, and
+    the toolset (``group``) is the catalog module the model is defined in.
     """
 
     name: str
     method: str
     path: str
     params: type[BaseModel]
-    group: str
     title: str
     destructive: bool = False
-    #: ``None`` derives it from the method: GET, PUT and DELETE are idempotent, POST and PATCH are not.
-    idempotent: bool | None = None
+    #: For a write that is never resent after an ambiguous failure (POST, PATCH): the read tool that
+    #: shows whether it took effect, named in the error that says its outcome is unknown.
+    check_with: str | None = None
+    #: For a list whose items the API nests inside ``data`` (as documented): the key they sit under.
+    items_key: str | None = None
+    #: Part of the ``default`` toolset: the everyday meeting work most users need, at a fraction of
+    #: the catalogue's cost in context.
+    default_toolset: bool = False
     #: Where the reference documents the same operation under another group, say so here.
     alias_of: str | None = None
     #: The reference documents no response body (``void``): an empty 2xx answer is a success.
     returns_nothing: bool = False
-    #: Whether the result is a list of items, so the tool takes :data:`FIELDS_ARG` (which fields of
-    #: each item to return; applied by ``rtk_mcp.shaping.select_fields``, never sent to the API).
-    #: ``None`` derives it from the name: the ``list_*`` tools.
-    list_result: bool | None = None
     #: The participant-written file the tool can also return (``include_content``): "transcript",
     #: "chat" or "summary"; fetched and parsed by ``rtk_mcp.content``, never sent to the API.
     reads: str | None = None
     path_fields: tuple[str, ...] = field(init=False)
+    #: Each path placeholder and where its valid values come from (its type says so).
+    path_ids: dict[str, ListedBy] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_fields", tuple(_PLACEHOLDER.findall(self.path)))
-        if self.idempotent is None:
-            object.__setattr__(self, "idempotent", self.method in {"GET", "PUT", "DELETE"})
-        if self.list_result is None:
-            object.__setattr__(self, "list_result", self.name.startswith("list_"))
+        object.__setattr__(self, "path_ids", {name: self._source_of(name) for name in self.path_fields})
         if self.list_result and FIELDS_ARG not in self.params.model_fields:
             object.__setattr__(self, "params", _with_fields_arg(self.params))
 
     @property
+    def group(self) -> str:
+        return self.params.__module__.rpartition(".")[2]
+
+    @property
     def read_only(self) -> bool:
         return self.method == "GET"
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice does what sending it once does: GET, PUT and DELETE, never POST or PATCH."""
+        return self.method in {"GET", "PUT", "DELETE"}
+
+    @property
+    def list_result(self) -> bool:
+        """Whether the result is a list of items (the ``list_*`` tools), so the tool takes
+        :data:`FIELDS_ARG`: which fields of each item to return (applied by
+        ``rtk_mcp.shaping.select_fields``, never sent to the API)."""
+        return self.name.startswith("list_")
 
     @property
     def in_query(self) -> bool:
@@ -90,6 +112,24 @@ class Endpoint:
     @property
     def full_path(self) -> str:
         return PATH_PREFIX + self.path
+
+    def _source_of(self, name: str) -> ListedBy:
+        field_info = self.params.model_fields[name]
+        found = _listed_by(field_info.metadata) or _listed_by([field_info.annotation])
+        if found is None:
+            raise TypeError(f"{self.name}: path field {name} needs a typed id saying which tool lists its values")
+        return found
+
+
+def _listed_by(annotations: Iterable[Any]) -> ListedBy | None:
+    """The ``ListedBy`` among ``annotations``, looking inside ``Annotated`` and ``X | None``."""
+    for item in annotations:
+        if isinstance(item, ListedBy):
+            return item
+        found = _listed_by(getattr(item, "__metadata__", ())) or _listed_by(typing.get_args(item))
+        if found is not None:
+            return found
+    return None
 
 
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:

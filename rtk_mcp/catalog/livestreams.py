@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, ISOTime, ListedBy, MeetingId, PageNo, Params, PathId, PerPage
 from rtk_mcp.catalog.endpoint import Endpoint
-
-GROUP = "livestreams"
-
 
 class CreateLivestream(AppParams):
     """Create an independent livestream; returns RTMP ingest_server, stream_key, playback_url."""
@@ -31,7 +28,7 @@ class ListLivestreams(AppParams):
 
 
 class _MeetingParams(AppParams):
-    meeting_id: PathId = Field(description="From list_meetings")
+    meeting_id: MeetingId
 
 
 class StopMeetingLivestream(_MeetingParams):
@@ -66,11 +63,11 @@ class GetLivestreamSession(AppParams):
     """Get a livestream session (one broadcast run)."""
 
     # The documented placeholder is spelled {livestream-session-id}; the URL is the same.
-    livestream_session_id: PathId = Field(description="From get_livestream")
+    livestream_session_id: Annotated[PathId, ListedBy("get_livestream")]
 
 
 class _LivestreamParams(AppParams):
-    livestream_id: PathId = Field(description="From list_livestreams")
+    livestream_id: Annotated[PathId, ListedBy("list_livestreams")]
 
 
 class GetActiveLivestreamSession(_LivestreamParams):
@@ -86,39 +83,21 @@ class GetLivestream(_LivestreamParams):
 
 _M = "/{app_id}/meetings/{meeting_id}"
 ENDPOINTS = [
-    Endpoint(
-        "create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream,
-        group=GROUP, title="Create independent livestream",
-    ),
-    Endpoint(
-        "list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, group=GROUP, title="List livestreams"
-    ),
-    Endpoint(
-        "stop_meeting_livestream", "POST", _M + "/active-livestream/stop", StopMeetingLivestream,
-        group=GROUP, title="Stop meeting livestream", destructive=True,
-    ),
-    Endpoint(
-        "start_meeting_livestream", "POST", _M + "/livestreams", StartMeetingLivestream,
-        group=GROUP, title="Start meeting livestream",
-    ),
-    Endpoint(
-        "get_livestream_analytics", "GET", "/{app_id}/analytics/livestreams/overall", GetLivestreamAnalytics,
-        group=GROUP, title="Get livestream analytics",
-    ),
-    Endpoint(
-        "get_meeting_active_livestream", "GET", _M + "/active-livestream", GetMeetingActiveLivestream,
-        group=GROUP, title="Get meeting's active livestream",
-    ),
-    Endpoint(
-        "get_livestream_session", "GET", "/{app_id}/livestreams/sessions/{livestream_session_id}",
-        GetLivestreamSession, group=GROUP, title="Get livestream session",
-    ),
-    Endpoint(
-        "get_active_livestream_session", "GET", "/{app_id}/livestreams/{livestream_id}/active-livestream-session",
-        GetActiveLivestreamSession, group=GROUP, title="Get active livestream session",
-    ),
-    Endpoint(
-        "get_livestream", "GET", "/{app_id}/livestreams/{livestream_id}", GetLivestream,
-        group=GROUP, title="Get livestream",
-    ),
+    Endpoint("create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream, "Create independent livestream",
+             check_with="list_livestreams"),
+    Endpoint("list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, "List livestreams",
+             items_key="livestreams"),
+    Endpoint("stop_meeting_livestream", "POST", _M + "/active-livestream/stop", StopMeetingLivestream,
+             "Stop meeting livestream", destructive=True, check_with="get_meeting_active_livestream"),
+    Endpoint("start_meeting_livestream", "POST", _M + "/livestreams", StartMeetingLivestream,
+             "Start meeting livestream", check_with="get_meeting_active_livestream"),
+    Endpoint("get_livestream_analytics", "GET", "/{app_id}/analytics/livestreams/overall", GetLivestreamAnalytics,
+             "Get livestream analytics"),
+    Endpoint("get_meeting_active_livestream", "GET", _M + "/active-livestream", GetMeetingActiveLivestream,
+             "Get meeting's active livestream"),
+    Endpoint("get_livestream_session", "GET", "/{app_id}/livestreams/sessions/{livestream_session_id}",
+             GetLivestreamSession, "Get livestream session"),
+    Endpoint("get_active_livestream_session", "GET", "/{app_id}/livestreams/{livestream_id}/active-livestream-session",
+             GetActiveLivestreamSession, "Get active livestream session"),
+    Endpoint("get_livestream", "GET", "/{app_id}/livestreams/{livestream_id}", GetLivestream, "Get livestream"),
 ]

@@ -6,14 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, HttpsUrl, ISOTime, PageNo, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, HttpsUrl, ISOTime, ListedBy, MeetingId, PageNo, PathId, PerPage
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AIConfig, RecordingConfig
 
-GROUP = "meetings"
-
-MeetingId = Annotated[PathId, Field(description="From list_meetings")]
-ParticipantId = Annotated[PathId, Field(description="From list_meeting_participants")]
+ParticipantId = Annotated[PathId, ListedBy("list_meeting_participants")]
 
 
 class ListMeetings(AppParams):
@@ -110,25 +107,26 @@ class RefreshParticipantToken(ParticipantPath):
     """Issue a participant a new auth token (e.g. the old one expired)."""
 
 
-def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:
-    return Endpoint(name, method, path, params, group=GROUP, title=title, **kw)
-
-
 _M = "/{app_id}/meetings"
 _P = _M + "/{meeting_id}/participants"
 
 ENDPOINTS = [
-    _ep("list_meetings", "GET", _M, ListMeetings, "List meetings"),
-    _ep("create_meeting", "POST", _M, CreateMeeting, "Create meeting"),
-    _ep("get_meeting", "GET", _M + "/{meeting_id}", GetMeeting, "Get meeting"),
-    _ep("update_meeting", "PATCH", _M + "/{meeting_id}", UpdateMeeting, "Update meeting"),
-    _ep("replace_meeting", "PUT", _M + "/{meeting_id}", ReplaceMeeting, "Replace meeting"),
-    _ep("list_meeting_participants", "GET", _P, ListParticipants, "List meeting participants"),
-    _ep("add_participant", "POST", _P, AddParticipant, "Add participant"),
-    _ep("get_participant", "GET", _P + "/{participant_id}", GetParticipant, "Get participant"),
-    _ep("update_participant", "PATCH", _P + "/{participant_id}", UpdateParticipant, "Edit participant"),
-    _ep("delete_participant", "DELETE", _P + "/{participant_id}", DeleteParticipant, "Delete participant",
-        destructive=True),
-    _ep("refresh_participant_token", "POST", _P + "/{participant_id}/token", RefreshParticipantToken,
-        "Refresh participant token"),
+    Endpoint("list_meetings", "GET", _M, ListMeetings, "List meetings", default_toolset=True),
+    Endpoint("create_meeting", "POST", _M, CreateMeeting, "Create meeting", check_with="list_meetings",
+             default_toolset=True),
+    Endpoint("get_meeting", "GET", _M + "/{meeting_id}", GetMeeting, "Get meeting", default_toolset=True),
+    Endpoint("update_meeting", "PATCH", _M + "/{meeting_id}", UpdateMeeting, "Update meeting",
+             check_with="get_meeting", default_toolset=True),
+    Endpoint("replace_meeting", "PUT", _M + "/{meeting_id}", ReplaceMeeting, "Replace meeting"),
+    Endpoint("list_meeting_participants", "GET", _P, ListParticipants, "List meeting participants",
+             default_toolset=True),
+    Endpoint("add_participant", "POST", _P, AddParticipant, "Add participant",
+             check_with="list_meeting_participants", default_toolset=True),
+    Endpoint("get_participant", "GET", _P + "/{participant_id}", GetParticipant, "Get participant"),
+    Endpoint("update_participant", "PATCH", _P + "/{participant_id}", UpdateParticipant, "Edit participant",
+             check_with="get_participant"),
+    Endpoint("delete_participant", "DELETE", _P + "/{participant_id}", DeleteParticipant, "Delete participant",
+             destructive=True, default_toolset=True),
+    Endpoint("refresh_participant_token", "POST", _P + "/{participant_id}/token", RefreshParticipantToken,
+             "Refresh participant token", check_with="get_participant", default_toolset=True),
 ]

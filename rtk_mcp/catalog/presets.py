@@ -15,14 +15,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
-from rtk_mcp.catalog.common import AppParams, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, ListedBy, PageNo, Params, PathId, PerPage
 from rtk_mcp.catalog.endpoint import Endpoint
-
-GROUP = "presets"
 
 Quality = Literal["hd", "vga", "qvga"]
 Produce = Literal["ALLOWED", "NOT_ALLOWED", "CAN_REQUEST"]
-PresetId = Annotated[PathId, Field(description="From list_presets")]
+PresetId = Annotated[PathId, ListedBy("list_presets")]
 
 # Nested models carry no docstring: pydantic would emit it as a schema description (tokens).
 
@@ -266,12 +264,9 @@ class UpdatePreset(AppParams):
 
 _P = "/{app_id}/presets"
 ENDPOINTS = [
-    Endpoint("list_presets", "GET", _P, ListPresets, group=GROUP, title="List presets"),
-    Endpoint("create_preset", "POST", _P, CreatePreset, group=GROUP, title="Create preset"),
-    Endpoint("get_preset", "GET", _P + "/{preset_id}", GetPreset, group=GROUP, title="Get preset"),
-    Endpoint(
-        "delete_preset", "DELETE", _P + "/{preset_id}", DeletePreset,
-        group=GROUP, title="Delete preset", destructive=True,
-    ),
-    Endpoint("update_preset", "PATCH", _P + "/{preset_id}", UpdatePreset, group=GROUP, title="Update preset"),
+    Endpoint("list_presets", "GET", _P, ListPresets, "List presets", default_toolset=True),
+    Endpoint("create_preset", "POST", _P, CreatePreset, "Create preset", check_with="list_presets"),
+    Endpoint("get_preset", "GET", _P + "/{preset_id}", GetPreset, "Get preset"),
+    Endpoint("delete_preset", "DELETE", _P + "/{preset_id}", DeletePreset, "Delete preset", destructive=True),
+    Endpoint("update_preset", "PATCH", _P + "/{preset_id}", UpdatePreset, "Update preset", check_with="get_preset"),
 ]

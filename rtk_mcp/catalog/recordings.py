@@ -6,13 +6,22 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, HttpsUrl, ISOTime, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import (
+    FROM_LIST_MEETINGS,
+    AppParams,
+    HttpsUrl,
+    ISOTime,
+    ListedBy,
+    MeetingId,
+    PageNo,
+    Params,
+    PathId,
+    PerPage,
+)
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AudioConfig, BucketConfig, RtmpConfig, StorageConfig, VideoConfig
 
-GROUP = "recordings"
-
-RecordingId = Annotated[PathId, Field(description="From list_recordings or start_recording")]
+RecordingId = Annotated[PathId, ListedBy("list_recordings", "start_recording")]
 
 
 class ListRecordings(AppParams):
@@ -39,7 +48,7 @@ class InteractiveConfig(Params):
 class StartRecording(AppParams):
     """Record a live meeting (meeting_id) or a web page (url); update_recording stops it."""
 
-    meeting_id: str | None = Field(default=None, description="From list_meetings")
+    meeting_id: Annotated[str, FROM_LIST_MEETINGS] | None = None
     url: HttpsUrl | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
     audio_config: AudioConfig | None = Field(default=None, description="Audio output")
@@ -55,7 +64,7 @@ class StartRecording(AppParams):
 class GetActiveRecording(AppParams):
     """Get the recording currently running in a meeting, if any."""
 
-    meeting_id: PathId = Field(description="From list_meetings")
+    meeting_id: MeetingId
 
 
 class GetRecording(AppParams):
@@ -84,26 +93,23 @@ class Layer(Params):
 class StartTrackRecording(AppParams):
     """Record a meeting's tracks separately; layers map tracks to outputs."""
 
-    meeting_id: str = Field(description="From list_meetings")
+    meeting_id: Annotated[str, FROM_LIST_MEETINGS]
     layers: dict[str, Layer] = Field(description="Keyed by layer name")
     max_seconds: int | None = Field(default=None, description="Max length (beta)")
-
-
-def _ep(name: str, method: str, path: str, params: type, title: str, **kw: bool) -> Endpoint:
-    return Endpoint(name, method, path, params, group=GROUP, title=title, **kw)
 
 
 _R = "/{app_id}/recordings"
 
 ENDPOINTS = [
-    _ep("list_recordings", "GET", _R, ListRecordings, "List recordings"),
-    _ep("start_recording", "POST", _R, StartRecording, "Start recording"),
-    _ep("get_active_recording", "GET", _R + "/active-recording/{meeting_id}", GetActiveRecording,
-        "Get active recording"),
-    _ep("get_recording", "GET", _R + "/{recording_id}", GetRecording, "Get recording"),
+    Endpoint("list_recordings", "GET", _R, ListRecordings, "List recordings"),
+    Endpoint("start_recording", "POST", _R, StartRecording, "Start recording", check_with="get_active_recording",
+             default_toolset=True),
+    Endpoint("get_active_recording", "GET", _R + "/active-recording/{meeting_id}", GetActiveRecording,
+             "Get active recording"),
+    Endpoint("get_recording", "GET", _R + "/{recording_id}", GetRecording, "Get recording"),
     # PUT (idempotent), but "stop" ends the recording irreversibly.
-    _ep("update_recording", "PUT", _R + "/{recording_id}", UpdateRecording, "Pause/resume/stop recording",
-        destructive=True),
-    _ep("start_track_recording", "POST", _R + "/track", StartTrackRecording, "Start track recording",
-        returns_nothing=True),
+    Endpoint("update_recording", "PUT", _R + "/{recording_id}", UpdateRecording, "Pause/resume/stop recording",
+             destructive=True, default_toolset=True),
+    Endpoint("start_track_recording", "POST", _R + "/track", StartTrackRecording, "Start track recording",
+             check_with="list_recordings", returns_nothing=True),
 ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_serializer
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, PageNo, PathId, PerPage, unstated_minimum
+from rtk_mcp.catalog.common import AppParams, ISOTime, ListedBy, PageNo, PathId, PerPage, unstated_minimum
 from rtk_mcp.catalog.endpoint import Endpoint
 
-GROUP = "sessions"
+SessionId = Annotated[PathId, ListedBy("list_sessions")]
 
 #: The most entries one get_session_transcript / get_session_chat window returns.
 MAX_WINDOW = 1000
@@ -43,7 +43,7 @@ class ListSessions(AppParams):
 
 
 class _SessionParams(AppParams):
-    session_id: PathId = Field(description="From list_sessions")
+    session_id: SessionId
 
 
 class GetSession(_SessionParams):
@@ -69,7 +69,7 @@ class ListSessionParticipants(_SessionParams):
 class GetSessionParticipant(_SessionParams, _Filtered):
     """Get a session participant, optionally with device, network, quality stats."""
 
-    participant_id: PathId = Field(description="From list_session_participants")
+    participant_id: Annotated[PathId, ListedBy("list_session_participants")]
     include_peer_events: bool | None = Field(default=None, description="Include peer events")
 
 
@@ -109,38 +109,23 @@ class GenerateSessionSummary(_SessionParams):
 class GetPeerReport(_Filtered):
     """Get a participant's peer report (device, network, media quality)."""
 
-    peer_id: PathId = Field(description="participant_id from list_session_participants")
+    peer_id: Annotated[PathId, ListedBy("list_session_participants", as_field="participant_id")]
 
 
 _S = "/{app_id}/sessions"
 ENDPOINTS = [
-    Endpoint("list_sessions", "GET", _S, ListSessions, group=GROUP, title="List sessions"),
-    Endpoint("get_session", "GET", _S + "/{session_id}", GetSession, group=GROUP, title="Get session"),
-    Endpoint(
-        "list_session_participants", "GET", _S + "/{session_id}/participants", ListSessionParticipants,
-        group=GROUP, title="List session participants",
-    ),
-    Endpoint(
-        "get_session_participant", "GET", _S + "/{session_id}/participants/{participant_id}",
-        GetSessionParticipant, group=GROUP, title="Get session participant",
-    ),
-    Endpoint(
-        "get_session_chat", "GET", _S + "/{session_id}/chat", GetSessionChat, group=GROUP, title="Get session chat",
-        reads="chat",
-    ),
-    Endpoint(
-        "get_session_transcript", "GET", _S + "/{session_id}/transcript", GetSessionTranscript,
-        group=GROUP, title="Get session transcript", reads="transcript",
-    ),
-    Endpoint(
-        "get_session_summary", "GET", _S + "/{session_id}/summary", GetSessionSummary,
-        group=GROUP, title="Get session summary", reads="summary",
-    ),
-    Endpoint(
-        "generate_session_summary", "POST", _S + "/{session_id}/summary", GenerateSessionSummary,
-        group=GROUP, title="Generate session summary", returns_nothing=True,
-    ),
-    Endpoint(
-        "get_peer_report", "GET", _S + "/peer-report/{peer_id}", GetPeerReport, group=GROUP, title="Get peer report"
-    ),
+    Endpoint("list_sessions", "GET", _S, ListSessions, "List sessions", items_key="sessions", default_toolset=True),
+    Endpoint("get_session", "GET", _S + "/{session_id}", GetSession, "Get session"),
+    Endpoint("list_session_participants", "GET", _S + "/{session_id}/participants", ListSessionParticipants,
+             "List session participants", items_key="participants"),
+    Endpoint("get_session_participant", "GET", _S + "/{session_id}/participants/{participant_id}",
+             GetSessionParticipant, "Get session participant"),
+    Endpoint("get_session_chat", "GET", _S + "/{session_id}/chat", GetSessionChat, "Get session chat", reads="chat"),
+    Endpoint("get_session_transcript", "GET", _S + "/{session_id}/transcript", GetSessionTranscript,
+             "Get session transcript", reads="transcript", default_toolset=True),
+    Endpoint("get_session_summary", "GET", _S + "/{session_id}/summary", GetSessionSummary, "Get session summary",
+             reads="summary", default_toolset=True),
+    Endpoint("generate_session_summary", "POST", _S + "/{session_id}/summary", GenerateSessionSummary,
+             "Generate session summary", check_with="get_session_summary", returns_nothing=True),
+    Endpoint("get_peer_report", "GET", _S + "/peer-report/{peer_id}", GetPeerReport, "Get peer report"),
 ]

@@ -6,10 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, HttpsUrl, PathId
+from rtk_mcp.catalog.common import AppParams, HttpsUrl, ListedBy, PathId
 from rtk_mcp.catalog.endpoint import Endpoint
-
-GROUP = "webhooks"
 
 WebhookEvent = Literal[
     "meeting.started",
@@ -23,7 +21,7 @@ WebhookEvent = Literal[
     "meeting.summary",
 ]
 
-WebhookId = Annotated[PathId, Field(description="From list_webhooks")]
+WebhookId = Annotated[PathId, ListedBy("list_webhooks")]
 
 
 class ListWebhooks(AppParams):
@@ -70,13 +68,10 @@ class DeleteWebhook(AppParams):
 
 _W = "/{app_id}/webhooks"
 ENDPOINTS = [
-    Endpoint("list_webhooks", "GET", _W, ListWebhooks, group=GROUP, title="List webhooks"),
-    Endpoint("create_webhook", "POST", _W, CreateWebhook, group=GROUP, title="Create webhook"),
-    Endpoint("get_webhook", "GET", _W + "/{webhook_id}", GetWebhook, group=GROUP, title="Get webhook"),
-    Endpoint("replace_webhook", "PUT", _W + "/{webhook_id}", ReplaceWebhook, group=GROUP, title="Replace webhook"),
-    Endpoint("update_webhook", "PATCH", _W + "/{webhook_id}", UpdateWebhook, group=GROUP, title="Edit webhook"),
-    Endpoint(
-        "delete_webhook", "DELETE", _W + "/{webhook_id}", DeleteWebhook,
-        group=GROUP, title="Delete webhook", destructive=True,
-    ),
+    Endpoint("list_webhooks", "GET", _W, ListWebhooks, "List webhooks"),
+    Endpoint("create_webhook", "POST", _W, CreateWebhook, "Create webhook", check_with="list_webhooks"),
+    Endpoint("get_webhook", "GET", _W + "/{webhook_id}", GetWebhook, "Get webhook"),
+    Endpoint("replace_webhook", "PUT", _W + "/{webhook_id}", ReplaceWebhook, "Replace webhook"),
+    Endpoint("update_webhook", "PATCH", _W + "/{webhook_id}", UpdateWebhook, "Edit webhook", check_with="get_webhook"),
+    Endpoint("delete_webhook", "DELETE", _W + "/{webhook_id}", DeleteWebhook, "Delete webhook", destructive=True),
 ]
