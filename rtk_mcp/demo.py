@@ -54,10 +54,23 @@ async def run_demo(server: Server[Any]) -> int:
         await step("Past sessions of the app", "list_sessions", {"status": "ENDED", "per_page": 2})
         session_id = SEED.session_ended
         await step("Who attended that session?", "list_session_participants", {"session_id": session_id})
-        await step("Its transcript", "get_session_transcript", {"session_id": session_id})
-        await step("Its summary", "get_session_summary", {"session_id": session_id})
+        await step("What was said first? (a window of its transcript)", "get_session_transcript",
+                   {"session_id": session_id, "limit": 3})
         bad = await client.call_tool("get_meeting", {"meeting_id": "no-such-meeting"})
         print("\n== A mistake, as an agent sees it\n-> get_meeting {\"meeting_id\": \"no-such-meeting\"}")
         print("<- ERROR " + "".join(block.text for block in bad.content if block.type == "text"))
+        summary = await step("What are the action items from that meeting?", "get_session_summary",
+                             {"session_id": session_id, "include_content": True})
+        print("\n" + _section(summary["content"]["text"], "Action items"))
     print("\nDone. Try `rtk-mcp tools`, or `rtk-mcp call list_meetings --sandbox`.", file=sys.stderr)
     return 0
+
+
+def _section(markdown: str, title: str) -> str:
+    """The Markdown section headed ``title`` (heading included), or the whole text if there is none."""
+    lines = markdown.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.lstrip("#* ").rstrip("*: ").lower() == title.lower()]
+    if not starts:
+        return markdown
+    end = next((i for i in range(starts[0] + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    return "\n".join(lines[starts[0]:end]).strip()

@@ -130,5 +130,8 @@ def test_demo_walks_through_the_main_tools_against_the_sandbox() -> None:
         assert f"-> {tool} " in out, tool
     assert "Demo standup" in out and '"status":"INVOKED"' in out and '"status":"UPLOADING"' in out and "Alice Chen" in out
     assert "demo step failed" not in out + run.stderr
-    # The walkthrough ends by showing a mistake the way an agent sees it.
+    # It shows a mistake the way an agent sees it, and ends by reading a past meeting's action items.
     assert "<- ERROR HTTP 404" in out
+    ending = out[out.rindex("== What are the action items"):]
+    assert '"include_content": true' in ending
+    assert "## Action items\n- Bob and Carol: run the database migration dry run on staging" in ending

@@ -4,6 +4,7 @@ resources behind them, the summary wait and the sanitising of what participants 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -11,10 +12,12 @@ import httpx2
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.content import SOURCE
+from rtk_mcp.sandbox import ManualClock, sandbox_app, sandbox_settings, sandbox_transport
+from rtk_mcp.sandbox.handlers.sessions import SUMMARY_DELAY
 from rtk_mcp.server import build_server
-from rtk_mcp.testing import SEED, call, call_error, sandbox_client
-from tests.conftest import settings
+from rtk_mcp.testing import SEED, call, sandbox_client
 
 
 async def test_each_content_tool_returns_readable_content_for_a_seeded_session() -> None:
@@ -67,67 +70,99 @@ async def test_resources_follow_the_tool_selection() -> None:
     assert [t.name for t in templates.resource_templates] == ["session_summary"]
 
 
-class PollingClock:
-    """The client's clock and sleep in one: each pause moves time on at once, and the fake API's
-    summary appears once ``ready_at`` seconds have passed."""
+class SandboxTime:
+    """One clock for the sandbox and the server's client: each pause the server takes between polls
+    moves the sandbox's clock by as much, at once (no real waiting)."""
 
-    def __init__(self, ready_at: float) -> None:
-        self.now = 0.0
-        self.ready_at = ready_at
-        self.polls = 0
+    def __init__(self) -> None:
+        self.sandbox = ManualClock()
+        self.elapsed = 0.0
 
     def __call__(self) -> float:
-        return self.now
+        return self.elapsed
 
     async def sleep(self, seconds: float) -> None:
-        self.now += seconds
+        self.elapsed += seconds
+        self.sandbox.advance(seconds)
         await anyio.lowlevel.checkpoint()
 
-    def api(self, request: httpx2.Request) -> httpx2.Response:
-        if request.url.path.endswith("/summary"):
-            self.polls += 1
-            if self.now < self.ready_at:
-                return httpx2.Response(404, json={"success": False, "error": {"code": 404, "message": "Summary not found"}})
-            return httpx2.Response(200, json={"success": True, "data": {
-                "sessionId": "s", "summaryDownloadUrl": "https://storage.test/summary.md?sig=1"}})
-        return httpx2.Response(200, text="## Summary\n- Action items: ship it")
 
-
-async def wait_for_summary(clock: PollingClock, wait_s: int) -> tuple[Any, list[tuple[float, float | None]]]:
-    from rtk_mcp.client import RealtimeKitClient
-
+async def summary_after_generating(wait_s: int) -> tuple[Any, list[tuple[float, float | None]], float]:
+    """Generate the no-summary session's summary, then read it waiting up to ``wait_s``; the result,
+    the progress notifications and how long (sandbox time) the wait took."""
+    time = SandboxTime()
+    config = sandbox_settings()
+    client = RealtimeKitClient(config, transport=sandbox_transport(clock=time.sandbox), sleep=time.sleep, clock=time)
     progress: list[tuple[float, float | None]] = []
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append((done, total))
 
-    client = RealtimeKitClient(settings(), transport=httpx2.MockTransport(clock.api), sleep=clock.sleep, clock=clock)
     with anyio.fail_after(10):
-        async with Client(build_server(settings(), client=client)) as mcp:
-            result = await mcp.call_tool("get_session_summary", {"session_id": "s", "include_content": True,
-                                                                 "wait_s": wait_s}, progress_callback=on_progress)
-    return result, progress
+        async with Client(build_server(config, client=client)) as mcp:
+            await call(mcp, "generate_session_summary", {"session_id": SEED.session_no_summary})
+            result = await mcp.call_tool("get_session_summary", {
+                "session_id": SEED.session_no_summary, "include_content": True, "wait_s": wait_s,
+            }, progress_callback=on_progress)
+    return result, progress, time.elapsed
 
 
-async def test_the_summary_wait_returns_as_soon_as_the_summary_appears_with_progress() -> None:
-    clock = PollingClock(ready_at=12)
-    result, progress = await wait_for_summary(clock, wait_s=60)
-    assert not result.is_error
-    assert result.structured_content["content"]["text"].endswith("ship it")
-    assert clock.polls == 4 and clock.now == 15  # polls at 0, 5, 10, 15 s: the first after it appeared
-    assert progress == [(0, 60), (5, 60), (10, 60)]
+async def test_the_summary_wait_returns_as_soon_as_the_sandbox_summary_appears() -> None:
+    assert SUMMARY_DELAY == timedelta(seconds=20)  # polls at 0, 5, 10, 15 and 20 s of sandbox time
+    result, progress, waited = await summary_after_generating(wait_s=60)
+    assert not result.is_error, result.content[0].text
+    assert "Product Launch Webinar" in result.structured_content["content"]["text"]
+    assert waited == 20
+    assert progress == [(0, 60), (5, 60), (10, 60), (15, 60)]
 
 
 async def test_the_summary_wait_gives_up_at_the_callers_maximum() -> None:
-    clock = PollingClock(ready_at=1_000)
-    result, progress = await wait_for_summary(clock, wait_s=12)
+    result, progress, waited = await summary_after_generating(wait_s=12)
     text = result.content[0].text
     assert result.is_error and "No summary yet after waiting 12 s" in text and "try again later" in text
-    assert clock.now == 12 and [done for done, _ in progress] == [0, 5, 10]
+    assert waited == 12 and [done for done, _ in progress] == [0, 5, 10]
 
 
-async def test_a_wait_on_a_session_without_a_summary_ends_at_the_maximum() -> None:
+async def test_invisible_and_bidi_characters_in_seeded_content_are_gone_from_what_the_agent_reads() -> None:
+    transport = sandbox_transport()
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox") as raw:
+        csv_text = (await raw.get(f"/sandbox-files/sessions/{SEED.session_ended}/transcript.csv")).text
+    assert "re\u200blease\u202e notes\u202c" in csv_text  # the seeded line really carries them
     async with sandbox_client() as client:
-        with anyio.fail_after(5):
-            message = await call_error(client, "get_session_summary", {"session_id": SEED.session_live, "wait_s": 1})
-    assert "No summary yet after waiting 1 s" in message
+        transcript = await call(client, "get_session_transcript", {"session_id": SEED.session_ended, "limit": 1000})
+        chat = await call(client, "get_session_chat", {"session_id": SEED.session_ended, "include_content": True})
+    texts = [u["text"] for u in transcript["content"]["utterances"]]
+    assert "Rollback steps are in the wiki; search for release notes." in texts
+    read = json.dumps([transcript, chat], ensure_ascii=False)
+    assert not any(ch in read for ch in "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+    # ...while an emoji joined by a zero-width joiner stays whole, and the link and emoji survive.
+    messages = [m["text"] for m in chat["content"]["messages"]]
+    assert "That was me - I'll send it to Dana \U0001f469\u200d\U0001f4bb" in messages
+    assert any("https://wiki.example.com/release/rc2-rollback" in m for m in messages)
+
+
+async def test_windows_over_a_long_sandbox_transcript_come_back_in_order_with_nothing_lost_or_repeated() -> None:
+    app = sandbox_app()
+    count = 3_000
+    with app.state.sandbox.store.transaction() as state:
+        session = state["sessions"][SEED.session_ended]
+        speaker = session["_transcript"][0]
+        session["_transcript"] = [{**speaker, "text": f"utterance {i}"} for i in range(count)]
+    config = sandbox_settings()
+    seen: list[str] = []
+    windows = 0
+    with anyio.fail_after(60):
+        async with Client(build_server(config, transport=httpx2.ASGITransport(app=app))) as client:
+            arguments: dict[str, Any] = {"session_id": SEED.session_ended, "include_content": True}
+            while True:
+                result = await call(client, "get_session_transcript", arguments)
+                content = result["content"]
+                assert content["offset"] == len(seen) and content["total"] == count
+                seen += [u["text"] for u in content["utterances"]]
+                windows += 1
+                if "next" not in content:
+                    break
+                assert content["remaining"] == count - len(seen)
+                arguments = {"session_id": SEED.session_ended, **content["next"]}
+    assert seen == [f"utterance {i}" for i in range(count)]
+    assert windows == count // 200  # the default window: 200 entries

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route
 
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, parse_ts
 from .handlers import ADVANCE, ROUTES, Call, ErrorReply, Reply
 from .seed import build_state
 from .store import Store
@@ -98,16 +98,24 @@ class _Sandbox:
         name = request.path_params["name"]
         if session is None:
             return error(404, "Session not found")
+        # The documented layouts: the chat dump has a header row; RealtimeKit's transcript CSV has
+        # none (start in ms from the session's start, peer id, user id, custom participant id, name, text).
         if name == "chat.csv" and session["_chat"]:
             header = ["id", "participantId", "sessionId", "meetingId", "displayName", "pinned", "isEdited", "payloadType", "payload", "createdAt"]
             rows = [
-                [m["id"], m["peer"], session["id"], session["associated_id"], m["name"], "false", "false", "text", m["text"], m["at"]]
+                [m["id"], m["peer"], session["id"], session["associated_id"], m["name"], _flag(m.get("pinned")),
+                 _flag(m.get("edited")), "TEXT_MESSAGE", m["text"], m["at"]]
                 for m in session["_chat"]
             ]
-            return PlainTextResponse(_csv(header, rows), media_type="text/csv")
+            return PlainTextResponse(_csv(rows, header), media_type="text/csv")
         if name == "transcript.csv" and session["_transcript"]:
-            rows = [[t["at"], t["custom_participant_id"], t["peer_name"], t["text"]] for t in session["_transcript"]]
-            return PlainTextResponse(_csv(["timestamp", "custom_participant_id", "name", "transcript"], rows), media_type="text/csv")
+            started = parse_ts(session["started_at"])
+            rows = [
+                [round((parse_ts(t["at"]) - started).total_seconds() * 1000), t.get("peer_id", ""), t.get("user_id", ""),
+                 t["custom_participant_id"], t["peer_name"], t["text"]]
+                for t in session["_transcript"]
+            ]
+            return PlainTextResponse(_csv(rows), media_type="text/csv")
         if name == "summary.md" and session["_summary"]:
             return PlainTextResponse(session["_summary"], media_type="text/markdown")
         return error(404, "File not found")
@@ -120,12 +128,17 @@ class _Sandbox:
         return Response(b"RealtimeKit sandbox: placeholder recording file\n", media_type="application/octet-stream")
 
 
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
+def _csv(rows: list[list[Any]], header: list[str] | None = None) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    if header:
+        writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _flag(value: Any) -> str:
+    return "true" if value else "false"
 
 
 def _serve(view: Callable[[Request], Response]) -> Callable[[Request], Any]:

@@ -240,24 +240,61 @@ _SESSIONS = [
 #: The live session (its started_at is None above) began this long before the sandbox started.
 LIVE_SESSION_AGE = timedelta(minutes=30)
 
-_CHAT = [  # (participant serial, +min, text)
-    (1, 0.5, "Morning all, agenda is in the doc."),
-    (2, 1.0, "Thanks Alice! I'll start with the release status."),
-    (3, 2.5, "Joining late, sorry - network issues."),
-    (2, 10.0, "Release candidate 2 is green on CI."),
-    (1, 25.0, "Great. Carol, can you own the migration checklist?"),
-    (3, 26.0, "Yes, I'll have it ready by Thursday."),
+_CHAT = [  # (participant serial, +min, text, pinned, edited)
+    (1, 0.5, "Morning all, agenda is in the doc: https://docs.example.com/team-sync/2026-11-16", True, False),
+    (2, 1.0, "Thanks Alice! I'll start with the release status.", False, False),
+    (3, 2.5, "Joining late, sorry - network issues.", False, False),
+    (2, 10.0, "Release candidate 2 is green on CI \U0001f680", False, True),
+    (3, 14.0, "Rollback notes: https://wiki.example.com/release/rc2-rollback", False, False),
+    (1, 25.0, "Great. Carol, can you own the migration checklist?", False, False),
+    (3, 26.0, "Yes, I'll have it ready by Thursday \U0001f44d", False, False),
+    (2, 38.0, "Who asked about pricing for the EU tier? Sales wants a note by Friday.", False, False),
+    (1, 39.0, "That was me - I'll send it to Dana \U0001f469\u200d\U0001f4bb", False, False),
 ]
 
+# (participant serial, +min, text). One line hides a word behind a zero-width space and a bidi
+# override (U+202E), as a pasted or injected line might: what an agent reads has neither.
 _TRANSCRIPTS = {
     SEED.session_ended: [
         (1, 0.2, "Good afternoon everyone, let's get started with the weekly sync."),
+        (1, 0.6, "Three things today: the release, the migration, and the support backlog."),
         (2, 1.5, "Release candidate two passed all checks last night."),
+        (2, 2.1, "The only flaky test was the upload retry one, and that's fixed on main now."),
         (1, 3.0, "Great news. Any blockers before we ship on Monday?"),
         (3, 4.2, "The database migration still needs a dry run on staging."),
+        (3, 4.9, "Last time it took about forty minutes on a copy of production data."),
         (2, 6.0, "I can pair with Carol on that tomorrow morning."),
-        (1, 20.0, "Let's also review the support backlog, it grew by twelve tickets."),
+        (1, 6.8, "Good. If the dry run passes, we ship Monday. If not, we slip to Wednesday."),
+        (3, 7.5, "Agreed. I'll post the dry run results in the release channel."),
+        (2, 9.0, "One more thing on the release: the changelog still lists the old API limits."),
+        (1, 9.6, "Can you fix that before the release notes go out?"),
+        (2, 10.1, "Yes, today."),
+        (3, 12.0, "For the migration, do we keep the old columns for one release or drop them?"),
+        (1, 12.8, "Keep them for one release. We drop them in the next cycle once nothing reads them."),
+        (3, 13.5, "Okay, then the migration is additive only, which makes rollback easy."),
+        (2, 14.2, "Rollback steps are in the wiki; search for re\u200blease\u202e notes\u202c."),
+        (1, 15.0, "Let's move to the support backlog. It grew by twelve tickets this week."),
+        (1, 15.9, "Most of them are about the new sign-in flow on mobile."),
+        (3, 17.0, "I looked at a few. Half are the same bug with expired sessions."),
+        (2, 18.3, "That's the token refresh race. I have a fix in review."),
+        (1, 19.0, "Can we get it into release candidate two, or is it too late?"),
+        (2, 19.8, "Too late for Monday. It can go in the patch release the week after."),
+        (1, 20.5, "Fine. I'll triage the rest of the backlog and tag the duplicates."),
+        (3, 22.0, "Should we tell support about the workaround in the meantime?"),
+        (1, 22.6, "Yes. Carol, can you write a short note for them?"),
+        (3, 23.1, "Sure, I'll send it today."),
+        (2, 25.0, "On hiring: the backend interviews are Thursday and Friday."),
+        (1, 25.7, "I can take Thursday. Bob, can you do Friday?"),
+        (2, 26.2, "Yes."),
+        (3, 28.0, "Quick question, is anyone looking at the staging costs? The bill doubled."),
+        (1, 28.9, "That's the load test cluster. It should have been scaled down after the test."),
+        (2, 29.5, "My fault, I'll scale it down right after this call."),
         (3, 30.5, "I'll prepare the migration checklist by Thursday."),
+        (1, 36.0, "Anything else? Then let's recap the action items."),
+        (1, 36.8, "Bob and Carol: dry run on staging tomorrow. Carol: checklist by Thursday."),
+        (1, 37.4, "Bob: changelog fix and the staging cluster. Me: backlog triage."),
+        (2, 38.2, "And the pricing note for the EU tier, Alice?"),
+        (1, 38.8, "Right, I'll send that to Dana by Friday."),
         (1, 41.0, "Thanks all, see you next week."),
     ],
     SEED.session_no_summary: [
@@ -271,13 +308,17 @@ _TRANSCRIPTS = {
 
 _SUMMARY_ENDED = """# Weekly Team Sync - summary
 
-**Decisions**
-- Ship release candidate 2 on Monday if the staging migration dry run passes.
+## Decisions
+- Ship release candidate 2 on Monday if the staging migration dry run passes; otherwise slip to Wednesday.
+- The migration keeps the old columns for one release (additive only); they are dropped next cycle.
+- The token refresh fix goes into the patch release after Monday, not into release candidate 2.
 
-**Action items**
-- Bob and Carol: run the database migration dry run on staging.
-- Carol: prepare the migration checklist by Thursday.
-- Alice: triage the support backlog (+12 tickets).
+## Action items
+- Bob and Carol: run the database migration dry run on staging tomorrow morning.
+- Carol: prepare the migration checklist by Thursday; send support a note on the expired-session workaround today.
+- Bob: fix the API limits in the changelog today; scale down the staging load test cluster.
+- Alice: triage the support backlog (+12 tickets) and tag duplicates; send the EU tier pricing note to Dana by Friday.
+- Interviews: Alice on Thursday, Bob on Friday.
 """
 
 _RECORDINGS = [  # (serial, session serial, invoked, started +s, duration s, size bytes, start reason, stop reason)
@@ -421,12 +462,14 @@ def build_state(now: datetime) -> dict[str, Any]:
     by_person = {p["user_id"]: p for p in ended["_participants"]}
     ended["_chat"] = [
         {"id": _uid("chat", i + 1), "peer": by_person[_uid("participant", n)]["id"], "name": people[n]["name"],
-         "at": _at(ended["started_at"], m), "text": text}
-        for i, (n, m, text) in enumerate(_CHAT)
+         "at": _at(ended["started_at"], m), "text": text, "pinned": pinned, "edited": edited}
+        for i, (n, m, text, pinned, edited) in enumerate(_CHAT)
     ]
     for sid, lines in _TRANSCRIPTS.items():
+        peers = {p["user_id"]: p["id"] for p in st["sessions"][sid]["_participants"]}
         st["sessions"][sid]["_transcript"] = [
             {"peer_name": people[n]["name"], "custom_participant_id": people[n]["custom_participant_id"],
+             "user_id": people[n]["id"], "peer_id": peers[people[n]["id"]],
              "at": _at(st["sessions"][sid]["started_at"], m), "text": text}
             for n, m, text in lines
         ]
