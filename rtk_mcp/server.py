@@ -171,15 +171,15 @@ def build_server(
         """The same call as the tool's with ``include_content`` (its longest window), as JSON."""
         parsed = content.parse_resource_uri(str(params.uri))
         if parsed is None or parsed[0] not in readers:
-            raise MCPError(types.INVALID_PARAMS, f"Unknown resource {params.uri}; resources/templates/list shows the "
-                                           "templates.")
-        kind, arguments = parsed
+            raise MCPError(types.INVALID_PARAMS, "Unknown resource URI; resources/templates/list shows the templates.")
+        endpoint = readers[parsed[0]]
         try:
-            result = await _call(connection(), settings, readers[kind], content.resource_arguments(arguments, readers[kind]),
+            result = await _call(connection(), settings, endpoint, content.resource_arguments(parsed[1], endpoint),
                                  max_result_chars, redact_secrets)
         except RtkError as error:
-            raise MCPError(types.INVALID_PARAMS if isinstance(error, ArgumentError) else types.INTERNAL_ERROR,
-                           error.message) from None
+            # A bad id or a session without that file is the caller's to fix (the spec's "resource not found").
+            caller = isinstance(error, ArgumentError) or error.details.get("status") == 404
+            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR, error.message) from None
         return types.ReadResourceResult(contents=[
             types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=to_json(result))
         ])
@@ -233,7 +233,7 @@ async def _call(
     if reading is None:
         payload = (await send()).payload
     else:
-        payload = await content.read(api, endpoint, reading, send, live=settings.base_url.startswith("https://"),
+        payload = await content.read(api, endpoint, reading, send, live=settings.base_url.lower().startswith("https://"),
                                      max_chars=max_chars, report=report)
     paged = "per_page" in endpoint.params.model_fields
     return shape(

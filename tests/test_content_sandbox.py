@@ -54,6 +54,12 @@ async def test_resource_templates_reads_and_links_reach_the_same_content() -> No
                 missing = exc.message
             else:
                 missing = ""
+            try:
+                await client.read_resource("realtimekit://meetings/x/notes")
+            except MCPError as exc:
+                unknown = exc.message
+            else:
+                unknown = ""
     assert {t.uri_template for t in templates.resource_templates} == {
         f"realtimekit://sessions/{{session_id}}/{kind}" for kind in ("transcript", "chat", "summary")}
     body = json.loads(read.contents[0].text)
@@ -62,6 +68,7 @@ async def test_resource_templates_reads_and_links_reach_the_same_content() -> No
     assert str(links[0].uri) == f"realtimekit://sessions/{SEED.session_ended}/chat"
     assert json.loads(linked.contents[0].text)["content"]["messages"]
     assert "404" in missing and "list_sessions" in missing
+    assert "resources/templates/list" in unknown
 
 
 async def test_resources_follow_the_tool_selection() -> None:
