@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -83,7 +84,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     found = bundle.unpack(packed, directory)
     assert not [p for p in directory.rglob("*") if "tests" in p.parts], "the bundle ships no tests"
     venv = directory / ".venv"
-    assert not os.system(f"{sys.executable} -m venv --without-pip {venv}")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     requirements = tomllib.loads((directory / "pyproject.toml").read_text())["project"]["dependencies"]
     link_declared_dependencies(venv / "bin" / "python", requirements, work / "deps")
     return directory, found

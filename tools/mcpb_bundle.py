@@ -222,8 +222,13 @@ def uv_binary() -> str:
 
 
 def host_environment(env: dict[str, str], home: Path, **extra: str) -> dict[str, str]:
-    """A desktop host's child environment: not the shell's, only a PATH with its uv, a home and the manifest's env."""
-    path = os.pathsep.join([str(Path(uv_binary()).parent), os.defpath])
+    """A desktop host's child environment: not the shell's, only a home, a PATH on which uv is the one
+    addition (nothing else of this environment, its Python included) and the manifest's env."""
+    tools = home / "host-bin"
+    tools.mkdir(parents=True, exist_ok=True)
+    if not (tools / "uv").exists():
+        (tools / "uv").symlink_to(uv_binary())
+    path = os.pathsep.join([str(tools), os.defpath])
     return {"PATH": path, "HOME": str(home), "LANG": "C.UTF-8", "UV_CACHE_DIR": str(home / "uv-cache"), **extra, **env}
 
 
