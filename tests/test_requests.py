@@ -215,7 +215,8 @@ async def test_a_404_names_the_tool_that_lists_each_id_the_tool_took(name: str) 
         found = re.search(rf"(\w+(?: or \w+)*) shows valid {id_field} values", message)
         assert found, f"{name}: the 404 hint names no tool listing {id_field}: {message}"
         sources = found.group(1).split(" or ")  # a listing tool, and maybe the tool that creates the id
-        assert any(source in listed and listed[source].annotations.read_only_hint for source in sources), (name, id_field)
+        assert any(source in listed and listed[source].annotations.read_only_hint for source in sources), (
+            name, id_field)
         for source in sources:
             assert source in listed and f"{{{id_field}}}" not in BY_NAME[source].path, (name, id_field, source)
             if "description" in properties[id_field]:

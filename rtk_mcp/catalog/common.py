@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic_core import CoreSchema
 
-__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "StreamUrl", "PageNo",
-           "PerPage", "ISOTime", "check_path_id", "unstated_minimum"]
+__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl",
+           "StreamUrl", "PageNo", "PerPage", "ISOTime", "check_path_id", "unstated_minimum"]
 
 
 def check_path_id(value: str) -> str:

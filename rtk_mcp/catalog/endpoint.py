@@ -70,15 +70,17 @@ class Endpoint:
     #: The participant-written file the tool can also return (``include_content``): "transcript",
     #: "chat" or "summary"; fetched and parsed by ``rtk_mcp.content``, never sent to the API.
     reads: str | None = None
-    path_fields: tuple[str, ...] = field(init=False)
-    #: Each path placeholder and where its valid values come from (its type says so).
+    #: Each path placeholder, in order, and where its valid values come from (its type says so).
     path_ids: dict[str, ListedBy] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path_fields", tuple(_PLACEHOLDER.findall(self.path)))
-        object.__setattr__(self, "path_ids", {name: self._source_of(name) for name in self.path_fields})
+        object.__setattr__(self, "path_ids", {name: self._source_of(name) for name in _PLACEHOLDER.findall(self.path)})
         if self.list_result and FIELDS_ARG not in self.params.model_fields:
             object.__setattr__(self, "params", _with_fields_arg(self.params))
+
+    @property
+    def path_fields(self) -> tuple[str, ...]:
+        return tuple(self.path_ids)
 
     @property
     def group(self) -> str:
