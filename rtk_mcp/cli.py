@@ -84,7 +84,7 @@ def _add_serve(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--host", default=default("127.0.0.1"),
                         help="--transport http: address to bind (default 127.0.0.1; any other than loopback "
                              "needs RTK_MCP_HTTP_TOKEN)")
-    parser.add_argument("--port", type=int, default=default(8000), help="--transport http: port (default 8000)")
+    parser.add_argument("--port", type=_port, default=default(8000), help="--transport http: port (default 8000)")
     parser.add_argument("--stateless", action="store_true", default=default(False),
                         help="--transport http: no sessions, so several instances can share a load balancer")
     parser.add_argument("--allowed-hosts", action="append", metavar="LIST", default=default(None),
@@ -125,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="a scripted walkthrough against the sandbox")
     _add_common(demo, top=False)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -266,9 +276,7 @@ def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], settings:
 
 
 def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
-    import uvicorn
-
-    from rtk_mcp.http import HEALTH_PATH, MCP_PATH, TOKEN_ENV, BindRefused, build_http_app, check_bind
+    from rtk_mcp.http import HEALTH_PATH, MCP_PATH, TOKEN_ENV, BindRefused, build_http_app, check_bind, serve_http
 
     token = os.environ.get(TOKEN_ENV, "").strip() or None
     try:
@@ -284,10 +292,7 @@ def _serve_http(args: argparse.Namespace, endpoints: list[Endpoint]) -> int:
                          "bearer token required" if token else "no token", f"health at {HEALTH_PATH}"])
     print(_startup_line(args, endpoints, settings, f"Streamable HTTP at http://{host}:{args.port}{MCP_PATH} ({details})"),
           file=sys.stderr)
-    # log_config=None: uvicorn logs through our root logger (stderr), not its own stdout handler.
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                            lifespan="on", ws="none", server_header=False)
-    uvicorn.Server(config).run()
+    serve_http(app, args.host, args.port)
     return 0
 
 
