@@ -350,7 +350,6 @@ def _token_cost(text: str) -> str:
     count = token_counter()
     if count is not None:
         return f"{count(text)} tokens (o200k, exact)"
-    from rtk_mcp.shaping import CHARS_PER_TOKEN
+    from rtk_mcp.shaping import estimate_tokens
 
-    return (f"about {len(text) // CHARS_PER_TOKEN} tokens (estimate: characters / {CHARS_PER_TOKEN}; "
-            "set RTK_TOKENIZER_DIR for an exact count)")
+    return f"about {estimate_tokens(text)} tokens (o200k, estimated; set RTK_TOKENIZER_DIR for an exact count)"

@@ -20,19 +20,19 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import anyio
 import httpx2
 
 from rtk_mcp import __version__
 from rtk_mcp.catalog import Endpoint
-from rtk_mcp.config import Settings
+from rtk_mcp.config import DEFAULT_BASE_URL, Settings
 from rtk_mcp.errors import ApiError, BadResponse, StorageError, TransportFailure
 from rtk_mcp.ratelimit import RateLimiter, share_of
-from rtk_mcp.shaping import mask, maskable
+from rtk_mcp.shaping import mask, maskable, strip_invisible
 
-__all__ = ["RealtimeKitClient", "Reply"]
+__all__ = ["RealtimeKitClient", "Reply", "outcome_hint", "shown_url"]
 
 logger = logging.getLogger("rtk_mcp.client")
 
@@ -46,6 +46,9 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _MAX_MESSAGE_CHARS = 300
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 3
+#: Answers nested deeper than this are not read: no RealtimeKit response comes close, and walking
+#: one that does would recurse as deep.
+MAX_RESPONSE_DEPTH = 64
 
 
 
@@ -119,6 +122,8 @@ class RealtimeKitClient:
         give_up_at = self._clock() + self.deadline
         retries = 0
         status: int | str = "-"
+        #: The status (or failure) of an earlier attempt that may have reached the API and taken effect.
+        reached: int | str | None = None
         in_flight = False  # whether the deadline can catch an attempt on its way to the server
         try:
             with anyio.fail_after(self.deadline):
@@ -137,7 +142,7 @@ class RealtimeKitClient:
                             retries += 1
                             continue
                         raise TransportFailure(
-                            f"Could not connect to the RealtimeKit API at {self.settings.base_url} "
+                            f"Could not connect to the RealtimeKit API at {shown_url(self.settings.base_url)} "
                             f"({type(exc).__name__}) after {retries + 1} attempts. Check the network or "
                             "RTK_API_BASE_URL, then try again."
                         ) from None
@@ -146,6 +151,7 @@ class RealtimeKitClient:
                         status = type(exc).__name__
                         if idempotent and await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
                             retries += 1
+                            reached = status
                             continue
                         raise TransportFailure(_transport_message(endpoint, exc, retries)) from None
                     in_flight = False
@@ -155,8 +161,10 @@ class RealtimeKitClient:
                         # A longer wait than the cap fails fast: the error carries retry_after_s instead.
                         if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(retries, wait, give_up_at):
                             retries += 1
+                            if status != 429:  # a 429 was refused before doing anything
+                                reached = status
                             continue
-                    return _interpret(endpoint, status, raw, response_headers, masked)
+                    return _interpret(endpoint, status, raw, response_headers, masked, reached)
         except TimeoutError:
             status = "deadline"
             if not in_flight and not idempotent:
@@ -167,7 +175,7 @@ class RealtimeKitClient:
                 ) from None
             raise TransportFailure(
                 f"The call did not finish within {self.deadline:g} s overall. "
-                + _outcome_hint(endpoint)
+                + outcome_hint(endpoint)
             ) from None
         finally:
             logger.info(
@@ -250,7 +258,13 @@ class RealtimeKitClient:
         self, method: str, url: str, query: list[tuple[str, str]] | None, headers: dict[str, str],
         content: bytes | None, *, max_bytes: int = MAX_RESPONSE_BYTES, too_large: str = "",
     ) -> tuple[int, bytes, httpx2.Headers]:
-        request = self._http.build_request(method, url, params=query, headers=headers, content=content)
+        try:
+            request = self._http.build_request(method, url, params=query, headers=headers, content=content)
+        except (httpx2.InvalidURL, ValueError) as exc:  # e.g. a header value no HTTP request can carry
+            raise TransportFailure(
+                f"The request could not be built ({type(exc).__name__}), so nothing was sent. Check "
+                "CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and RTK_API_BASE_URL for stray characters."
+            ) from None
         # httpx's read timeout is per chunk; this bounds the whole attempt, so a trickling body ends too.
         with anyio.move_on_after(self.settings.timeout) as attempt:
             response = await self._http.send(request, stream=True)
@@ -323,7 +337,7 @@ def _seconds(value: float) -> float | None:
     return max(0.0, value) if math.isfinite(value) else None
 
 
-def _outcome_hint(endpoint: Endpoint) -> str:
+def outcome_hint(endpoint: Endpoint) -> str:
     if endpoint.idempotent:
         return "Try again."
     check = f"; check with {endpoint.check_with}" if endpoint.check_with else ""
@@ -344,11 +358,12 @@ def _not_found_hint(endpoint: Endpoint) -> str:
 def _transport_message(endpoint: Endpoint, exc: Exception, retries: int) -> str:
     kind = "timed out" if isinstance(exc, httpx2.TimeoutException) else f"failed ({type(exc).__name__})"
     attempts = f" after {retries + 1} attempts" if retries else ""
-    return f"The request to RealtimeKit {kind}{attempts}. {_outcome_hint(endpoint)}"
+    return f"The request to RealtimeKit {kind}{attempts}. {outcome_hint(endpoint)}"
 
 
 def _interpret(
-    endpoint: Endpoint, status: int, raw: bytes, headers: httpx2.Headers, masked: list[str]
+    endpoint: Endpoint, status: int, raw: bytes, headers: httpx2.Headers, masked: list[str],
+    reached: int | str | None = None,
 ) -> Reply:
     text = raw.decode("utf-8", errors="replace").strip()
     payload: Any = None
@@ -357,8 +372,22 @@ def _interpret(
         try:
             payload = json.loads(text)
             parsed = True
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             pass
+    if parsed and _depth_over(payload, MAX_RESPONSE_DEPTH):
+        if 200 <= status < 300:
+            raise BadResponse(
+                f"The RealtimeKit API answered HTTP {status} with JSON nested more than {MAX_RESPONSE_DEPTH} "
+                f"levels deep, which rtk-mcp does not read. {outcome_hint(endpoint)}"
+            )
+        payload = None  # an error status says enough without its body
+    if 300 <= status < 400:
+        raise ApiError(_redirect_message(status, headers.get("location")), status=status)
+    if status == 404 and reached is not None and endpoint.method == "DELETE":
+        raise ApiError(
+            f"HTTP 404 Not Found on a retry: an earlier attempt ({reached}) probably reached the API and deleted "
+            f"it already. {_not_found_hint(endpoint)}", status=status,
+        )
     if 200 <= status < 300:
         if not text:
             # "No Content", or an operation documented to return nothing, is an answer; an empty body
@@ -367,18 +396,18 @@ def _interpret(
                 return Reply(status, None)
             raise BadResponse(
                 f"The RealtimeKit API answered HTTP {status} with an empty body where JSON was expected. "
-                + _outcome_hint(endpoint)
+                + outcome_hint(endpoint)
             )
         if not parsed:
             kind = headers.get("content-type", "unknown type").split(";")[0]
             raise BadResponse(
                 f"The RealtimeKit API answered HTTP {status} with a body that is not JSON ({kind}). "
-                + _outcome_hint(endpoint)
+                + outcome_hint(endpoint)
             )
         if not isinstance(payload, (dict, list)):
             raise BadResponse(
                 f"The RealtimeKit API answered HTTP {status} with unexpected JSON (a bare {type(payload).__name__}). "
-                + _outcome_hint(endpoint)
+                + outcome_hint(endpoint)
             )
         if isinstance(payload, dict) and payload.get("success") is False:
             message = _api_message(payload, masked) or "no message"
@@ -388,6 +417,42 @@ def _interpret(
     wait = _retry_after(headers)
     extra = {"retry_after_s": round(wait)} if wait is not None and status in (429, 503) else {}
     raise ApiError(_status_message(endpoint, status, message, wait), status=status, **extra)
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iteratively: the point is to avoid deep recursion)."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]
+        if not level:
+            return False
+    return True
+
+
+def _redirect_message(status: int, location: str | None) -> str:
+    where = f" to {shown_url(location)}" if location else ""
+    return (
+        f"HTTP {status}: the API answered with a redirect{where}, which rtk-mcp does not follow (it would carry "
+        "the token elsewhere). Check RTK_API_BASE_URL: it should be the API's own address, "
+        f"such as {DEFAULT_BASE_URL}, not a proxy or an old name."
+    )
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may appear in a message: no user:password, no query string (which can carry keys)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "(an unreadable URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))[:200]
 
 
 def _status_message(endpoint: Endpoint, status: int, api_message: str | None, wait: float | None) -> str:
@@ -408,9 +473,9 @@ def _status_message(endpoint: Endpoint, status: int, api_message: str | None, wa
         return f"HTTP 429 Too Many Requests: the RealtimeKit rate limit was hit{said}.{after}"
     if status >= 500:
         after = f" The API asked to wait {wait:.0f} s." if wait is not None else ""
-        return f"HTTP {status}: RealtimeKit had a server error{said}.{after} {_outcome_hint(endpoint)}"
+        return f"HTTP {status}: RealtimeKit had a server error{said}.{after} {outcome_hint(endpoint)}"
     if status == 408:
-        return f"HTTP 408 Request Timeout{said}. {_outcome_hint(endpoint)}"
+        return f"HTTP 408 Request Timeout{said}. {outcome_hint(endpoint)}"
     return f"HTTP {status}{said}."
 
 
@@ -431,7 +496,7 @@ def _api_message(payload: Any, masked: list[str]) -> str | None:
     if isinstance(payload.get("message"), str):
         parts.append(payload["message"])
     message = "; ".join(p for p in parts if p)
-    message = "".join(ch if ch.isprintable() else " " for ch in message)
+    message = "".join(ch if ch.isprintable() else " " for ch in strip_invisible(message))
     message = mask(message, masked)
     if len(message) > _MAX_MESSAGE_CHARS:
         message = message[: _MAX_MESSAGE_CHARS - 1] + "…"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,6 +22,11 @@ __all__ = ["Settings", "DEFAULT_BASE_URL"]
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 
 _REQUIRED = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID")
+#: What can be sent as a bearer token: printable ASCII, no spaces.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+#: Account IDs are 32 hexadecimal characters; this is looser (letters, digits, - and _) but refuses
+#: anything that would change the request path ("..", "/", "%2f").
+_ACCOUNT_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,22 @@ class Settings:
         values = {"CLOUDFLARE_API_TOKEN": self.api_token, "CLOUDFLARE_ACCOUNT_ID": self.account_id}
         return [name for name in _REQUIRED if not values[name]]
 
+    def malformed(self) -> list[str]:
+        """What is wrong with the credentials that are set, without their values: one sentence each."""
+        found = []
+        if self.api_token and not _TOKEN_SHAPE.fullmatch(self.api_token):
+            found.append("CLOUDFLARE_API_TOKEN contains spaces, line breaks or other characters no API token "
+                         "has (copied with surrounding text?)")
+        if self.account_id and not _ACCOUNT_SHAPE.fullmatch(self.account_id):
+            found.append("CLOUDFLARE_ACCOUNT_ID is not an account ID (32 hexadecimal characters, shown in the "
+                         "Cloudflare dashboard)")
+        return found
+
     def missing_message(self) -> str | None:
+        """Why no call can be made (variables unset or malformed), naming each variable; else ``None``."""
+        if malformed := self.malformed():
+            return (f"rtk-mcp is misconfigured: {'; '.join(malformed)}. Fix it in the MCP client's `env` for this "
+                    "server and restart the server. Nothing was sent.")
         if not self.missing:
             return None
         names = " and ".join(self.missing)

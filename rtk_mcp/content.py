@@ -40,7 +40,7 @@ from rtk_mcp.catalog import Endpoint
 from rtk_mcp.catalog.sessions import MAX_WINDOW
 from rtk_mcp.client import RealtimeKitClient, Reply
 from rtk_mcp.errors import ApiError, StorageError
-from rtk_mcp.shaping import fitting, to_json
+from rtk_mcp.shaping import estimate_tokens, fitting, prefix_within, to_json
 
 __all__ = ["Reading", "take_reading", "read", "resource_link", "resource_templates", "parse_resource_uri",
            "MAX_FILE_BYTES", "DEFAULT_LIMIT", "resource_arguments", "SUMMARY_POLL_S", "SOURCE"]
@@ -132,11 +132,11 @@ async def read(
     send: Callable[[], Awaitable[Reply]],
     *,
     live: bool,
-    max_chars: int,
+    max_tokens: int,
     report: Progress,
 ) -> Any:
     """The API's answer for ``endpoint``, with the file's content added under ``data.content`` when
-    asked for, fitted (item-wise) into ``max_chars`` of result."""
+    asked for, fitted (item-wise) into ``max_tokens`` of result."""
     reply = await (_wait_for(api, reading.wait_s, send, report) if reading.wait_s else send())
     payload = reply.payload
     if not reading.include:
@@ -149,7 +149,7 @@ async def read(
         raise StorageError(f"The API's answer has no {file.url_key} to read the {endpoint.reads} from.")
     raw = await _fetch(api, url, endpoint, live=live)
     # Room for the content: the budget less the rest of the answer and the window's own keys.
-    room = max_chars - len(to_json(payload)) - 300
+    room = max_tokens - estimate_tokens(to_json(payload)) - 100
     if file.layout is None:
         content = _text(raw, endpoint, room)
     else:
@@ -259,7 +259,7 @@ def _when(value: str) -> str:
 
 
 def _window(entries: list[dict[str, Any]], unit: str, reading: Reading, room: int) -> dict[str, Any]:
-    """Entries ``offset`` .. ``offset + limit`` (fewer if they would not fit in ``room`` characters),
+    """Entries ``offset`` .. ``offset + limit`` (fewer if they would not fit in ``room`` tokens),
     and the exact arguments of the next window."""
     total = len(entries)
     chosen = entries[reading.offset:reading.offset + reading.limit]
@@ -267,7 +267,7 @@ def _window(entries: list[dict[str, Any]], unit: str, reading: Reading, room: in
     window = chosen[:kept]
     if chosen and not kept:  # one entry larger than the whole budget: its text is cut, not skipped
         first = dict(chosen[0])
-        first["text"] = first.get("text", "")[: max(room - 100, 0)] + "…"
+        first["text"] = prefix_within(first.get("text", ""), room - 40) + "…"
         first["cut"] = True
         window = [first]
     content: dict[str, Any] = {"source": SOURCE, unit: window, "offset": reading.offset, "total": total}
@@ -285,8 +285,8 @@ def _text(raw: bytes, endpoint: Endpoint, room: int) -> dict[str, Any]:
         raise StorageError(f"The {endpoint.reads} file is not text; it could not be read.")
     text = raw.decode("utf-8-sig", errors="replace").strip()
     content: dict[str, Any] = {"source": SOURCE, "text": text}
-    if len(to_json(text)) > room:
-        cut = text[: max(room, 0)]
+    if estimate_tokens(to_json(text)) > room:
+        cut = prefix_within(text, room)
         cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
         content["text"] = cut
         content["cut"] = f"the first {len(cut)} of {len(text)} characters; all of it is at the download URL"

@@ -23,16 +23,18 @@ from pydantic import BaseModel, ValidationError
 from rtk_mcp import __version__, content
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
-from rtk_mcp.client import RealtimeKitClient
+from rtk_mcp.client import RealtimeKitClient, outcome_hint
 from rtk_mcp.config import Settings
-from rtk_mcp.errors import ArgumentError, ConfigError, RtkError, UnknownToolError
+from rtk_mcp.errors import ArgumentError, BadResponse, ConfigError, RtkError, UnknownToolError
 from rtk_mcp.outputs import output_schema
 from rtk_mcp.shaping import (
-    CHARS_PER_TOKEN,
     CREDENTIAL_KEYS,
-    DEFAULT_MAX_CHARS,
+    DEFAULT_MAX_TOKENS,
+    clean_text,
+    maskable,
     select_fields,
     shape,
+    strip_invisible,
     to_json,
 )
 
@@ -95,19 +97,16 @@ def build_server(
     endpoints: Iterable[Endpoint] = ENDPOINTS,
     transport: httpx2.AsyncBaseTransport | None = None,
     client: RealtimeKitClient | None = None,
-    max_result_chars: int = DEFAULT_MAX_CHARS,
-    max_result_tokens: int | None = None,
+    max_result_tokens: int = DEFAULT_MAX_TOKENS,
     redact_secrets: bool = False,
     output_schemas: bool = False,
     name: str = "rtk-mcp",
 ) -> Server[Any]:
     """A low-level MCP server exposing ``endpoints`` (all of them by default) as tools.
 
-    ``max_result_tokens`` (when given, instead of ``max_result_chars``) caps each result;
+    ``max_result_tokens`` caps each result (in o200k tokens, estimated);
     ``redact_secrets`` masks participant tokens, stream keys and download-URL signatures in results.
     """
-    if max_result_tokens is not None:
-        max_result_chars = max_result_tokens * CHARS_PER_TOKEN
     selected = {ep.name: ep for ep in endpoints}
     tools = tool_definitions(selected.values(), output_schemas=output_schemas)
     # Built on the first call: the HTTP client's TLS setup is ~60 ms of start-up before tools/list.
@@ -139,17 +138,20 @@ def build_server(
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = params.arguments or {}
+        # Masked in every error text: the API token, and credential-like values the caller passed.
+        secrets = maskable([settings.api_token, *_credentials(arguments)])
         try:
             endpoint = selected.get(params.name)
             if endpoint is None:
-                raise UnknownToolError(f"Unknown tool {params.name!r}. tools/list shows the available tools.")
-            result = await _call(connection(), settings, endpoint, arguments, max_result_chars, redact_secrets,
+                raise UnknownToolError(f"Unknown tool {_shown(params.name)}. tools/list shows the available tools.")
+            result = await _call(connection(), settings, endpoint, arguments, max_result_tokens, redact_secrets,
                                  report=ctx.session.report_progress)
         except RtkError as error:
-            return _error_result(error)
+            return _error_result(error, secrets, redact_secrets)
         except Exception as exc:  # a bug of ours must not become an opaque JSON-RPC error
-            logger.error("internal error in tool %s: %s", params.name, type(exc).__name__)
-            return _error_result(RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug."))
+            logger.error("internal error in tool %s: %s", _shown(params.name), type(exc).__name__)
+            error = RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug.")
+            return _error_result(error, secrets, redact_secrets)
         blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=to_json(result))]
         if endpoint.reads:
             blocks.append(content.resource_link(endpoint, arguments))
@@ -175,11 +177,12 @@ def build_server(
         endpoint = readers[parsed[0]]
         try:
             result = await _call(connection(), settings, endpoint, content.resource_arguments(parsed[1], endpoint),
-                                 max_result_chars, redact_secrets)
+                                 max_result_tokens, redact_secrets)
         except RtkError as error:
             # A bad id or a session without that file is the caller's to fix (the spec's "resource not found").
             caller = isinstance(error, ArgumentError) or error.details.get("status") == 404
-            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR, error.message) from None
+            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR,
+                           clean_text(error.message, maskable([settings.api_token]), redact_secrets)) from None
         return types.ReadResourceResult(contents=[
             types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=to_json(result))
         ])
@@ -206,7 +209,7 @@ async def _call(
     settings: Settings,
     endpoint: Endpoint,
     arguments: dict[str, Any],
-    max_chars: int,
+    max_tokens: int,
     redact: bool = False,
     report: content.Progress = _no_progress,
 ) -> dict[str, Any]:
@@ -234,15 +237,23 @@ async def _call(
         payload = (await send()).payload
     else:
         payload = await content.read(api, endpoint, reading, send, live=settings.base_url.lower().startswith("https://"),
-                                     max_chars=max_chars, report=report)
+                                     max_tokens=max_tokens, report=report)
     paged = "per_page" in endpoint.params.model_fields
-    return shape(
-        select_fields(payload, fields),
-        max_chars=max_chars,
-        redact=redact,
-        secrets=[settings.api_token or "", *credentials],  # masked if the API echoes them back
-        paging_args={"page_no": values.get("page_no"), "per_page": values.get("per_page")} if paged else None,
-    )
+    try:
+        return shape(
+            select_fields(payload, fields),
+            max_tokens=max_tokens,
+            selectable=endpoint.list_result,
+            redact=redact,
+            secrets=[settings.api_token or "", *credentials],  # masked if the API echoes them back
+            paging_args={"page_no": values.get("page_no"), "per_page": values.get("per_page")} if paged else None,
+        )
+    except Exception as exc:  # an answer of a shape nobody planned for is the API's oddity, not a crash
+        logger.warning("unreadable answer from %s: %s", endpoint.name, type(exc).__name__)
+        raise BadResponse(
+            f"The RealtimeKit API answered, but rtk-mcp could not read the answer ({type(exc).__name__}). "
+            + outcome_hint(endpoint)
+        ) from None
 
 
 def _validate(endpoint: Endpoint, arguments: dict[str, Any]) -> BaseModel:
@@ -284,9 +295,23 @@ def _credentials(values: Any) -> list[str]:
     return found
 
 
-def _error_result(error: RtkError) -> types.CallToolResult:
+#: Error texts are one or two sentences; anything longer is echoed input, cut here.
+MAX_ERROR_CHARS = 2_000
+
+
+def _shown(name: str) -> str:
+    """A tool name as an error may quote it: cleaned and short (a 5 MB name is not echoed back)."""
+    name = strip_invisible(name)
+    return repr(name if len(name) <= 80 else name[:80] + "…")
+
+
+def _error_result(error: RtkError, secrets: list[str], redact: bool) -> types.CallToolResult:
+    """The error as the agent sees it: cleaned and masked like any text, and bounded in size."""
+    message = clean_text(error.message, secrets, redact)
+    if len(message) > MAX_ERROR_CHARS:
+        message = message[: MAX_ERROR_CHARS - 1] + "…"
     # Machine-readable extras (status, retry_after_s) ride along as structured content.
-    structured = {"error": error.message, **error.details} if error.details else None
+    structured = {"error": message, **error.details} if error.details else None
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=error.message)], structured_content=structured, is_error=True
+        content=[types.TextContent(type="text", text=message)], structured_content=structured, is_error=True
     )

@@ -9,30 +9,169 @@ stay valid JSON, with a note saying how to fetch the rest.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["shape", "select_fields", "to_json", "fitting", "redact_url", "mask", "maskable", "CREDENTIAL_KEYS",
-           "DEFAULT_MAX_TOKENS", "DEFAULT_MAX_CHARS", "CHARS_PER_TOKEN"]
+from rtk_mcp.charcosts import char_cost
 
-#: The default result budget, in tokens, and how they are counted: o200k averages roughly 4
-#: characters of this compact JSON per token, so characters are a cheap, conservative proxy.
+__all__ = ["shape", "select_fields", "to_json", "fitting", "prefix_within", "redact_url", "mask", "maskable",
+           "CREDENTIAL_KEYS", "is_invisible", "has_invisible", "strip_invisible", "clean_text", "estimate_tokens",
+           "DEFAULT_MAX_TOKENS"]
+
+#: The default result budget, in o200k tokens as :func:`estimate_tokens` counts them.
 DEFAULT_MAX_TOKENS = 25_000
-CHARS_PER_TOKEN = 4
-DEFAULT_MAX_CHARS = DEFAULT_MAX_TOKENS * CHARS_PER_TOKEN
 
-# Zero-width, bidi embedding/override/isolate, BOM, word joiners and Unicode tag characters: invisible
-# in most renderings, so they can smuggle text past a human while the model still reads it. The
-# zero-width joiner stays where it joins two emoji (👨‍👩‍👧 is three emoji joined by two of them); next to
-# a letter it only hides a word from a filter ("ig\u200dnore"), and goes.
-_EMOJI = "\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
-_INVISIBLE = re.compile(
-    "[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
-    f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])"
+_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+#: Roughly how o200k splits text before merging: ASCII words (split where the case changes), words in
+#: other alphabets, up to three digits, runs of punctuation, whitespace; any other character alone.
+_PIECE = re.compile(
+    "[A-Z]?[a-z]+|[A-Z]+(?![a-z])"
+    f"|[^\\W\\d_{_IDEOGRAPHS}]+"
+    "|[0-9]{1,3}"
+    "| (?=\\S)|\\s+"
+    "|[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]+"
+    "|.",
+    re.S,
 )
+_VOWELS = frozenset("aeiouyAEIOUY")
+_RARE_LETTERS = frozenset("jqxzkvwJQXZKVW")
+_CONSONANT_CLUSTER = re.compile("[^aeiouyAEIOUY]{4}")
+
+
+def estimate_tokens(text: str) -> int:
+    """About how many o200k tokens ``text`` is, without the tokenizer (which is not shipped).
+
+    Built to err high: every kind of content measured (ids, hex, timestamps, base64, random letters,
+    CJK, emoji, symbols, other planes) comes out at most about 10% below the real count, and ordinary
+    results (English text, ids and timestamps in JSON) about 10-20% above it. Words that look like
+    words cost one token per eight letters; letter runs that don't (random ids, keys) one per 1.7;
+    each group of up to three digits one; punctuation runs about 0.7 per character; and characters
+    beyond ASCII what they cost alone (:mod:`rtk_mcp.charcosts`), which merges only lower, or for a
+    word in another alphabet a third of its UTF-8 bytes if that is less. Text in alphabets other than
+    Latin is overestimated most (up to about 2.5 times), so such results are cut early, never late.
+    """
+    total = 0.0
+    for match in _PIECE.finditer(text):
+        piece = match.group()
+        first, n = piece[0], len(piece)
+        if first == " " and n == 1:
+            continue  # one space joins the word after it
+        if first.isascii():
+            if first.isalpha():
+                total += 1 if n <= 2 else math.ceil(n / 8) if _looks_like_a_word(piece) else max(1.0, n / 1.7)
+            elif first.isdigit() or first.isspace():
+                total += 1
+            else:
+                total += 1 if n <= 3 else math.ceil(n * 0.7)
+        elif first.isalpha() and n > 1:
+            total += min(sum(map(char_cost, piece)), math.ceil(len(piece.encode()) / 3))
+        else:
+            total += char_cost(first)
+    return math.ceil(total)
+
+
+def _looks_like_a_word(letters: str) -> bool:
+    """Vowels enough, no four consonants in a row, at most one rare letter: what BPE merges whole."""
+    n = len(letters)
+    return (n <= 20 and not _CONSONANT_CLUSTER.search(letters)
+            and sum(ch in _VOWELS for ch in letters) >= 0.2 * n
+            and sum(ch in _RARE_LETTERS for ch in letters) < 2)
+
+#: Code points that draw nothing (or only steer how neighbours are drawn), so they can smuggle text
+#: past a human reading a transcript while the model still reads it, or hide a word from a filter
+#: ("ig\u200bnore"). Chosen by Unicode property, not listed by hand (see :func:`is_invisible`).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs"})  # format (zero-width, bidi, tags, BOM, ...), lone surrogates
+#: Controls other than these are terminal escapes and noise, not text.
+_KEPT_CONTROLS = frozenset("\t\n\r")
+#: Characters of other categories that are invisible by definition, recognised by their Unicode name:
+#: variation selectors (which can also carry hidden bytes in long runs), the Mongolian free
+#: variation selectors, the Hangul fillers, and the combining grapheme joiner.
+_INVISIBLE_NAMES = ("VARIATION SELECTOR", "FILLER", "COMBINING GRAPHEME JOINER")
+#: Planes searched for them: the others hold only ideographs (2, 3) and private use (15, 16).
+_PLANES_WITH_INVISIBLES = (range(0x0000, 0x20000), range(0xE0000, 0xF0000))
+
+_ZWJ, _VS15, _VS16, _BLACK_FLAG = "\u200d", "\ufe0e", "\ufe0f", "\U0001f3f4"
+_EMOJI = re.compile("[\u00a9\u00ae\u203c-\u3299\U0001f000-\U0001faff]")
+#: The emoji tag sequences Unicode recommends (England, Scotland, Wales): black flag, tag letters, cancel tag.
+_KEYCAP_BASES = frozenset("0123456789#*")
+_FLAG_TAGS = frozenset("".join(chr(0xE0000 + ord(c)) for c in code) + "\U000e007f" for code in ("gbeng", "gbsct", "gbwls"))
+
+
+def is_invisible(ch: str) -> bool:
+    """Whether ``ch`` is stripped from text: format characters (category Cf: zero-width spaces and
+    joiners, bidi marks, embeddings, overrides and isolates, the BOM, word joiners, tag characters,
+    invisible operators, soft hyphens), lone surrogates, control characters other than tab and
+    line breaks, variation selectors, fillers, the grapheme joiner, and unassigned code points in the
+    Basic Multilingual Plane and the special-purpose plane (where new ones would be of this kind)."""
+    category = unicodedata.category(ch)
+    if category in _INVISIBLE_CATEGORIES or (category == "Cc" and ch not in _KEPT_CONTROLS):
+        return True
+    if category == "Cn":
+        return ord(ch) < 0x10000 or 0xE0000 <= ord(ch) < 0xF0000
+    name = unicodedata.name(ch, "")
+    return any(part in name for part in _INVISIBLE_NAMES)
+
+
+@functools.cache
+def _invisible_runs() -> re.Pattern[str]:
+    """A pattern matching runs of invisible characters, built on first use from the Unicode database."""
+    ranges: list[str] = []
+    start = previous = -2
+    for plane in _PLANES_WITH_INVISIBLES:
+        for cp in plane:
+            if not is_invisible(chr(cp)):
+                continue
+            if cp != previous + 1:
+                if start >= 0:
+                    ranges.append(_char_range(start, previous))
+                start = cp
+            previous = cp
+    ranges.append(_char_range(start, previous))
+    return re.compile(f"[{''.join(ranges)}]+")
+
+
+def _char_range(first: int, last: int) -> str:
+    return re.escape(chr(first)) if first == last else f"{re.escape(chr(first))}-{re.escape(chr(last))}"
+
+
+def has_invisible(text: str) -> bool:
+    """Whether :func:`strip_invisible` would remove anything from ``text``."""
+    return _invisible_runs().search(text) is not None
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible characters (see :func:`is_invisible`), keeping only what emoji need.
+
+    Kept: one variation selector 15/16 right after an emoji or a keycap base (text or emoji
+    presentation, as in ❤️ or 1️⃣), a zero-width joiner between two emoji (👨‍👩‍👧, 🏳️‍🌈), and the tag sequences of the
+    three recommended subdivision flags (🏴󠁧󠁢󠁥󠁮󠁧󠁿). A joiner next to a letter only hides a word from a
+    filter ("ig\u200dnore"), and goes.
+    """
+    pattern = _invisible_runs()
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(lambda match: _kept_of_run(match.string, match.start(), match.end()), text)
+
+
+def _kept_of_run(text: str, start: int, end: int) -> str:
+    run = text[start:end]
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if before == _BLACK_FLAG and run in _FLAG_TAGS:
+        return run
+    kept = ""
+    if run[0] in (_VS15, _VS16) and before and (_EMOJI.match(before) or before in _KEYCAP_BASES):
+        kept = run[0]
+    joins_emoji = bool(before) and _EMOJI.match(before) is not None and after != "" and _EMOJI.match(after) is not None
+    if run[-1] == _ZWJ and joins_emoji and set(run[len(kept):]) == {_ZWJ} and len(run) - len(kept) == 1:
+        kept += _ZWJ
+    return kept
+
 
 #: Storage credentials are write-only in the API ("not readable"): if one is ever echoed, it is masked.
 CREDENTIAL_KEYS = frozenset({"access_key", "secret", "password", "private_key"})
@@ -42,6 +181,8 @@ _MIN_SECRET_CHARS = 4
 #: point of the calls that return them (and download-URL signatures, see :func:`redact_url`).
 _REVEALED_KEYS = frozenset({"token", "stream_key", "streamKey"})
 _MASK = "[redacted]"
+#: A JSON Web Token (participant auth tokens are JWTs): header.payload.signature, base64url.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
 def maskable(secrets: Iterable[str | None]) -> list[str]:
@@ -57,7 +198,8 @@ def mask(text: str, secrets: Iterable[str]) -> str:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: a NaN that got this far is a bug to hear about, not invalid JSON to send.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def redact_url(url: str) -> str:
@@ -74,17 +216,19 @@ def _is_download_url(key: str) -> bool:
 def shape(
     payload: Any,
     *,
-    max_chars: int = DEFAULT_MAX_CHARS,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
     redact: bool = False,
     secrets: Iterable[str] = (),
     paging_args: dict[str, Any] | None = None,
+    selectable: bool = False,
 ) -> dict[str, Any]:
     """Trim a parsed RealtimeKit response into the object the agent sees (always a JSON object).
 
     ``secrets`` (the API token, credentials sent in the request) are masked wherever the API echoes
     them, and so are storage-credential fields. ``redact`` also masks participant tokens, stream keys
     and download-URL signatures. ``paging_args``
-    (the request's ``page_no``/``per_page``, for tools that page) let a cut say which page is next.
+    (the request's ``page_no``/``per_page``, for tools that page) let a cut say which page is next;
+    ``selectable`` says the tool takes ``fields``, so a cut can suggest it.
     """
     cleaner = _Cleaner(redact, maskable(secrets))
     if payload is None:
@@ -102,7 +246,17 @@ def shape(
         cleaned = cleaner(payload)
         result = cleaned if isinstance(cleaned, dict) else {"data": cleaned}
         result.pop("success", None)  # only the envelope's flag: a nested "success" (a colour) is data
-    return _cap(result, max_chars, paging_args)
+    return _cap(result, max_tokens, paging_args, selectable)
+
+
+def clean_text(text: str, secrets: Iterable[str], redact: bool = False) -> str:
+    """``text`` as the agent may see it: invisible characters stripped, then secrets masked.
+
+    In that order, so a secret echoed with a zero-width space inside is still recognised. ``redact``
+    also masks anything shaped like a participant token (a JWT) wherever it appears.
+    """
+    text = mask(strip_invisible(text), secrets)
+    return _JWT.sub(_MASK, text) if redact else text
 
 
 class _Cleaner:
@@ -111,51 +265,73 @@ class _Cleaner:
         self.secrets = secrets
 
     def __call__(self, value: Any, key: str = "") -> Any:
+        """The cleaned value; ``None`` for what is dropped (nulls, and numbers JSON cannot carry)."""
         if isinstance(value, dict):
-            return {k: self(v, k) for k, v in value.items() if v is not None}
+            cleaned = ((clean_text(k, self.secrets, self.redact) if isinstance(k, str) else k, v)
+                       for k, v in value.items())
+            return {k: c for k, v in cleaned if (c := self(v, k)) is not None}
         if isinstance(value, list):
-            return [self(v, key) for v in value if v is not None]
+            return [c for v in value if (c := self(v, key)) is not None]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None  # NaN or Infinity from a lenient parser: not JSON, so not passed on
         if isinstance(value, str):
             if key in CREDENTIAL_KEYS or (self.redact and key in _REVEALED_KEYS):
                 return _MASK
             if self.redact and _is_download_url(key):
                 value = redact_url(value)
-            return _INVISIBLE.sub("", mask(value, self.secrets))
+            return clean_text(value, self.secrets, self.redact)
         return value
 
 
-def _cap(result: dict[str, Any], max_chars: int, paging_args: dict[str, Any] | None) -> dict[str, Any]:
-    if len(to_json(result)) <= max_chars:
+def _cap(
+    result: dict[str, Any], max_tokens: int, paging_args: dict[str, Any] | None, selectable: bool
+) -> dict[str, Any]:
+    size = estimate_tokens(to_json(result))
+    if size <= max_tokens:
         return result
     path, items = _largest_list(result)
     if items is None:
         return {
             "truncated": True,
-            "note": f"The result was {len(to_json(result))} characters, over the {max_chars} budget, "
-            "and has no list to shorten. Ask for less (narrower filters).",
+            "note": f"The result was about {size} tokens, over the {max_tokens} budget, and has no list to "
+            "shorten. Ask for less (narrower filters).",
         }
     total = len(items)
     start = _start_offset(result, paging_args) if path == ("data",) else None
     # Items are sized once (a multi-megabyte list must not be re-serialised per guess); the note's
     # digits can still tip it over, so step back until the whole result fits.
-    room = max_chars - len(to_json(_with_list(result, path, [], total, start))) - 8
+    room = max_tokens - estimate_tokens(to_json(_with_list(result, path, [], total, start, selectable))) - 8
     kept = fitting(items, room)
-    out = _with_list(result, path, items[:kept], total, start)
-    while kept and len(to_json(out)) > max_chars:
+    out = _with_list(result, path, items[:kept], total, start, selectable)
+    while kept and estimate_tokens(to_json(out)) > max_tokens:
         kept -= 1
-        out = _with_list(result, path, items[:kept], total, start)
+        out = _with_list(result, path, items[:kept], total, start, selectable)
     return out
 
 
 def fitting(items: list[Any], room: int) -> int:
-    """How many leading ``items`` fit, as compact JSON list items, in ``room`` characters."""
+    """How many leading ``items`` fit, as compact JSON list items, in ``room`` tokens (estimated)."""
     kept, used = 0, 0
     for item in items:
-        used += len(to_json(item)) + 1
+        used += estimate_tokens(to_json(item)) + 1
         if used > room:
             break
         kept += 1
     return kept
+
+
+def prefix_within(text: str, room: int) -> str:
+    """The longest prefix of ``text`` whose JSON string is within ``room`` tokens (estimated)."""
+    # No piece of text is cheaper than a token per 12 characters bar long runs of one character, so
+    # the prefix is no longer than that; the estimate grows with the prefix: bisect on its length.
+    low, high = 0, min(len(text), max(room, 0) * 12)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if estimate_tokens(to_json(text[:middle])) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]
 
 
 def _start_offset(result: dict[str, Any], paging_args: dict[str, Any] | None) -> int | None:
@@ -181,8 +357,12 @@ def _largest_list(node: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...
     return best
 
 
+_FIELDS_HINT = "fields (only the item fields you need)"
+
+
 def _with_list(
-    result: dict[str, Any], path: tuple[str, ...], kept: list[Any], total: int, start: int | None
+    result: dict[str, Any], path: tuple[str, ...], kept: list[Any], total: int, start: int | None,
+    selectable: bool = False,
 ) -> dict[str, Any]:
     out = json.loads(to_json(result)) if path else {}
     node = out
@@ -194,20 +374,24 @@ def _with_list(
         out = {"data": kept}
     omitted = total - len(kept)
     note: dict[str, Any] = {"field": ".".join(path) or "data", "returned": len(kept), "omitted": omitted}
-    if start is not None:
-        # With per_page dividing both this page's start and the items kept, whole pages begin
-        # exactly at the first omitted item: pages first..last hold the omitted ones.
-        per_page = math.gcd(start, len(kept)) or 1
+    if start is not None and kept:
+        # Pages of as many items as fitted: the page holding the first omitted item may repeat a few
+        # returned ones, but the rest takes a handful of calls, not one per item.
+        per_page = len(kept)
         first = (start + len(kept)) // per_page + 1
         last = -(-(start + total) // per_page)
+        repeated = start + len(kept) - (first - 1) * per_page
         note["next"] = {"page_no": first, "per_page": per_page}
         note["how_to_get_more"] = (
             f"call again with per_page={per_page} and page_no={first}"
             + (f" through {last}" if last > first else "")
             + f" for the {omitted} omitted items"
+            + (f" (the first {repeated} items of page {first} were returned here)" if repeated else "")
+            + (f", or pass {_FIELDS_HINT} to get more items per call" if selectable else "")
         )
     else:
-        note["how_to_get_more"] = "ask for less: a smaller per_page with the next page_no, or narrower filters"
+        note["how_to_get_more"] = ("ask for less: " + (f"pass {_FIELDS_HINT}, " if selectable else "")
+                                   + "a smaller per_page with the next page_no, or narrower filters")
     out["truncated"] = note
     return out
 

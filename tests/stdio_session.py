@@ -47,6 +47,13 @@ class StdioSession:
         self.process.stdin.flush()
         return None if notify else self._read_response(self._next_id)
 
+    def send_line(self, line: str, request_id: int) -> dict[str, Any]:
+        """Write ``line`` as it is (it need not be valid JSON) and wait for the answer to ``request_id``."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        self.process.stdin.flush()
+        return self._read_response(request_id)
+
     def _read_response(self, request_id: int, timeout: float = 20.0) -> dict[str, Any]:
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout

@@ -22,6 +22,7 @@ from mcp import Client
 
 from rtk_mcp.client import MAX_RESPONSE_BYTES, RealtimeKitClient
 from rtk_mcp.server import build_server
+from rtk_mcp.shaping import DEFAULT_MAX_TOKENS, estimate_tokens
 from tests.conftest import FakeAPI, settings, text_of
 
 READ = ("list_meetings", {})
@@ -317,18 +318,34 @@ async def test_each_attempt_has_its_own_timeout() -> None:
 
 
 async def test_a_multi_megabyte_list_is_cut_item_wise_and_says_how_to_page() -> None:
-    items = [{"id": f"m-{i}", "title": "x" * 300} for i in range(10_000)]  # about 3.4 MB
+    items = [{"id": f"m-{i}", "title": "weekly planning " * 20} for i in range(10_000)]  # about 3.5 MB
     body = {"success": True, "data": items, "paging": {"total_count": 10_000, "start_offset": 0, "end_offset": 9999}}
     api = FakeAPI(responder=lambda request: httpx2.Response(200, json=body))
     async with serve(api, Waits()) as client:
         result = await client.call_tool("list_meetings", {"per_page": 10_000})
     assert not result.is_error
     text = text_of(result)
-    assert len(text) <= 100_000  # the default budget: 25,000 tokens at ~4 characters each
+    assert estimate_tokens(text) <= DEFAULT_MAX_TOKENS
     shown = json.loads(text)  # still valid JSON
     kept = len(shown["data"])
-    assert 250 < kept < 10_000 and shown["data"] == items[:kept]
+    assert 200 < kept < 10_000 and shown["data"] == items[:kept]
     note = shown["truncated"]
     assert note["omitted"] == 10_000 - kept and note["returned"] == kept
     assert note["next"] == {"page_no": 2, "per_page": kept}
-    assert f"per_page={kept} and page_no=2" in note["how_to_get_more"]
+    assert f"per_page={kept} and page_no=2" in note["how_to_get_more"] and "fields" in note["how_to_get_more"]
+
+
+async def test_a_cut_on_a_late_page_advises_a_few_calls_not_hundreds() -> None:
+    items = [{"id": f"m-{i}", "title": "weekly planning " * 20} for i in range(1_000)]
+    body = {"success": True, "data": items, "paging": {"total_count": 5_000, "start_offset": 3_000}}
+    api = FakeAPI(responder=lambda request: httpx2.Response(200, json=body))
+    async with serve(api, Waits()) as client:
+        result = await client.call_tool("list_meetings", {"page_no": 4, "per_page": 1_000})
+    note = json.loads(text_of(result))["truncated"]
+    kept, per_page, first = note["returned"], note["next"]["per_page"], note["next"]["page_no"]
+    # The suggested pages cover every omitted item, starting at or before the first of them ...
+    assert (first - 1) * per_page <= 3_000 + kept < first * per_page
+    calls = -(-(3_000 + 1_000) // per_page) - first + 1
+    assert calls * per_page >= note["omitted"]
+    # ... in about as many calls as the omitted items need at this size, not one call per item.
+    assert calls <= -(-note["omitted"] // kept) + 1

@@ -6,21 +6,37 @@ conversation an assistant has with this server.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator
 from pydantic_core import CoreSchema
 
-__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl",
-           "StreamUrl", "PageNo", "PerPage", "ISOTime", "check_path_id", "unstated_minimum"]
+from rtk_mcp.shaping import has_invisible
+
+__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "StreamUrl", "PageNo",
+           "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum", "MAX_TEXT_CHARS", "MAX_ID_CHARS",
+           "MAX_INTEGER"]
+
+#: The reference documents no length limits, so these are sane maxima: far beyond any real name,
+#: title, search or message, and far below what would make a request fail as too large.
+MAX_TEXT_CHARS = 10_000
+#: RealtimeKit ids are UUIDs or short names; an id goes into the URL path.
+MAX_ID_CHARS = 256
+#: The largest integer JSON carries exactly everywhere (2**53 - 1): beyond it, parsers round.
+MAX_INTEGER = 2**53 - 1
+#: How deeply an open object may nest.
+_MAX_DEPTH = 32
 
 
 def check_path_id(value: str) -> str:
     """Reject ids that would change the request's path, host or query instead of naming a resource."""
     if not value:
         raise ValueError("must not be empty")
+    if len(value) > MAX_ID_CHARS:
+        raise ValueError(f"must be an id of at most {MAX_ID_CHARS} characters")
     if value in {".", ".."}:
         raise ValueError("must be an id, not a relative path")
     for bad in ("/", "\\", "?", "#", "%"):
@@ -28,7 +44,37 @@ def check_path_id(value: str) -> str:
             raise ValueError(f"must be a plain id; {bad!r} is not allowed")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch.isspace() for ch in value):
         raise ValueError("must be a plain id; whitespace and control characters are not allowed")
+    if has_invisible(value):
+        raise ValueError("must be a plain id; invisible and formatting characters are not allowed")
     return value
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    """Raise ``ValueError`` unless ``value`` is JSON every parser reads the same way, within the limits."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"must not nest more than {_MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(key, depth + 1)
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number (not NaN or Infinity)")
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+        raise ValueError(f"must be between -{MAX_INTEGER} and {MAX_INTEGER} (each integer)")
+    elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"must be at most {MAX_TEXT_CHARS} characters (each string)")
+
+
+def _checked_json(value: Any) -> Any:
+    _check_json(value)
+    return value
+
+
+#: An object passed through as given (the reference leaves it open), held to the same limits as typed fields.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_checked_json)]
 
 
 #: An id that is substituted into the URL path.
@@ -120,7 +166,16 @@ ISOTime = Annotated[str, Field(description="ISO 8601")]
 class Params(BaseModel):
     """Base of every parameter model: unknown keys are errors, so a typo never "succeeds"."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    # Floats must be finite. Strings, integers and open objects are held to the limits above by the
+    # validator below rather than by per-field keywords: the same limits everywhere, stated once.
+    model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_limits(cls, value: Any) -> Any:
+        """Every string at most :data:`MAX_TEXT_CHARS`, every integer JSON-exact, whatever the field."""
+        _check_json(value)  # nested models are checked by their own validator
+        return value
 
 
 class AppParams(Params):

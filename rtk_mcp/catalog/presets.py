@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
-from rtk_mcp.catalog.common import AppParams, ListedBy, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, JsonObject, ListedBy, PageNo, Params, PathId, PerPage
 from rtk_mcp.catalog.endpoint import Endpoint
 
 Quality = Literal["hd", "vga", "qvga"]
@@ -107,7 +107,7 @@ class PresetUI(Params):
     design_tokens: DesignTokens
     # `unknown` in the reference; in practice an object of UI overrides. Typed as an open object so
     # every schema node has a type (Gemini/Vertex clients reject an untyped one); passed through as given.
-    config_diff: dict[str, Any] | None = Field(default=None, description="UI config overrides")
+    config_diff: JsonObject | None = Field(default=None, description="UI config overrides")
 
 
 # --- permissions ------------------------------------------------------------------------------

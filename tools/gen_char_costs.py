@@ -1,0 +1,45 @@
+"""Write rtk_mcp/charcosts.py: how many o200k tokens each non-ASCII character costs on its own.
+
+The result cap estimates tokens without the tokenizer (which is not shipped); for characters beyond
+ASCII, a character's own token count is what merges can only lower, so the estimate is never below
+the real count there. Covers the Basic Multilingual Plane and the emoji blocks; other characters are
+costed at their UTF-8 length. Run after a tokenizer change: ``python tools/gen_char_costs.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rtk_mcp.charcosts import FIRST_TABLE, SECOND_TABLE  # noqa: E402
+from rtk_mcp.tokens import token_counter  # noqa: E402
+
+
+def main() -> int:
+    count = token_counter()
+    if count is None:
+        print("the o200k tokenizer is needed (RTK_TOKENIZER_DIR, and tiktoken)", file=sys.stderr)
+        return 1
+    costs = bytearray()
+    for block in (FIRST_TABLE, SECOND_TABLE):
+        for cp in block:
+            # Lone surrogates cannot be encoded; they are stripped from results anyway.
+            costs.append(3 if 0xD800 <= cp < 0xE000 else count(chr(cp)))
+    packed = base64.b64encode(zlib.compress(bytes(costs), 9)).decode()
+    lines = [packed[i:i + 100] for i in range(0, len(packed), 100)]
+    target = ROOT / "rtk_mcp" / "charcosts.py"
+    source = target.read_text()
+    head = source[: source.index("_PACKED = (")]
+    body = "_PACKED = (\n" + "".join(f'    "{line}"\n' for line in lines) + ")\n"
+    target.write_text(head + body)
+    print(f"wrote {target} ({len(costs)} characters)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
