@@ -47,6 +47,33 @@ class StdioSession:
         self.process.stdin.flush()
         return None if notify else self._read_response(self._next_id)
 
+    def exchange(self, lines: list[str], *, timeout: float) -> list[dict[str, Any]]:
+        """Write every line (from a thread, as fast as the server takes them) while reading answers;
+        return the answers once there are as many as lines (or the timeout passes)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+
+        def write() -> None:
+            assert self.process.stdin is not None
+            for line in lines:
+                self.process.stdin.write(line.encode() + b"\n")
+            self.process.stdin.flush()
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        answers: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(answers) < len(lines) and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.stdout_lines.append(line)
+            answers.append(json.loads(line))
+        writer.join(timeout=5)
+        return answers
+
     def send_line(self, line: str, request_id: int) -> dict[str, Any]:
         """Write ``line`` as it is (it need not be valid JSON) and wait for the answer to ``request_id``."""
         assert self.process.stdin is not None
