@@ -350,3 +350,110 @@ async def test_seeded_data_is_the_same_for_the_same_clock() -> None:
         return copy.deepcopy([meetings, sessions, analytics, livestreams, peer])
 
     assert await snapshot() == await snapshot()
+
+
+# --------------------------------------------------------------------------- documented filters
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+#: List operations, by documented path, and for each documented query parameter a value that must change
+#: the answer on the seeded data (filters narrow it, sorts reorder it, paging moves through it).
+LIST_FILTERS: dict[str, dict[str, Any]] = {
+    "/meetings": {
+        "search": "sync", "start_time": "2026-11-04T00:00:00Z", "end_time": "2026-11-04T00:00:00Z",
+        "page_no": 2, "per_page": 1,
+    },
+    "/meetings/{meeting_id}/participants": {"page_no": 2, "per_page": 1},
+    "/presets": {"page_no": 2, "per_page": 1},
+    "/sessions": {
+        "associated_id": SEED.meeting_team_sync, "participants": "3:", "search": "webinar", "status": "LIVE",
+        "sort_by": "minutesConsumed", "sort_order": "ASC", "start_time": "2026-11-17T00:00:00Z",
+        "end_time": "2026-11-17T00:00:00Z", "page_no": 2, "per_page": 1,
+    },
+    "/sessions/{session_id}/participants": {
+        "search": "alice", "include_peer_events": "true", "sort_by": "duration", "sort_order": "DESC",
+        "page_no": 2, "per_page": 1,
+    },
+    "/recordings": {
+        "meeting_id": SEED.meeting_webinar, "status": "RECORDING", "expired": "false", "search": "webinar",
+        "sort_order": "ASC", "start_time": "2026-11-17T00:00:00Z", "end_time": "2026-11-17T00:00:00Z",
+        "page_no": 2, "per_page": 1,
+    },
+    "/livestreams": {
+        "status": "LIVE", "exclude_meetings": "true", "sort_order": "ASC", "start_time": "2026-11-10T00:00:00Z",
+        "end_time": "2026-11-10T00:00:00Z", "page_no": 2, "per_page": 1,
+    },
+}
+#: Documented parameters that cannot change a list here, and why (also in docs/sandbox.md).
+WITHOUT_EFFECT = {
+    ("/sessions/{session_id}/participants", "view"): "durations differ only with breakout rooms, which the sandbox lacks",
+    ("/recordings", "sort_by"): "invokedTime is the only documented key and already the order",
+}
+PATH_IDS = {"meeting_id": SEED.meeting_team_sync, "session_id": SEED.session_ended}
+
+
+def _list_operations() -> dict[str, set[str]]:
+    prefix = "/accounts/{account_id}/realtime/kit/{app_id}"
+    out = {}
+    for op in load_operations():
+        properties = (op["params_schema"] or {}).get("properties", {})
+        query = set(properties) - {"account_id", "app_id", *op["path_params"]}
+        if op["method"] == "GET" and op["path"].startswith(prefix) and query:
+            path = op["path"][len(prefix):]
+            if path in LIST_FILTERS or any(p == path for p, _ in WITHOUT_EFFECT):
+                out[path] = query
+    return out
+
+
+def test_every_documented_list_parameter_is_in_the_filter_table() -> None:
+    documented = _list_operations()
+    assert set(documented) == set(LIST_FILTERS)
+    for path, names in documented.items():
+        assert names == set(LIST_FILTERS[path]) | {n for p, n in WITHOUT_EFFECT if p == path}, path
+
+
+@pytest.mark.parametrize(
+    ("path", "name"), [(path, name) for path, params in LIST_FILTERS.items() for name in params], ids=lambda v: str(v)
+)
+async def test_every_documented_list_filter_changes_the_answer(path: str, name: str) -> None:
+    clock = ManualClock(NOW)
+    async with new_client(sandbox_app(clock=clock)) as client:
+        await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})  # a recording in progress
+        await client.post(f"{APP}/meetings/{SEED.meeting_live}/livestreams", json={})  # a meeting livestream
+        clock.advance(seconds=5)
+        url = APP + path.format(**PATH_IDS)
+        plain = await client.get(url)
+        filtered = await client.get(url, params={name: LIST_FILTERS[path][name]})
+    assert plain.status_code == filtered.status_code == 200, filtered.text
+    assert filtered.json() != plain.json()
+
+
+async def test_a_custom_participant_id_is_unique_within_a_meeting(client: httpx2.AsyncClient) -> None:
+    body = {"custom_participant_id": "ada", "preset_name": "group_call_host", "name": "Ada"}
+    url = f"{APP}/meetings/{SEED.meeting_team_sync}/participants"
+    assert (await client.post(url, json=body)).status_code == 201
+    again = await client.post(url, json={**body, "name": "Ada again"})
+    assert again.status_code == 409 and "custom_participant_id" in again.json()["error"]["message"]
+    elsewhere = await client.post(f"{APP}/meetings/{SEED.meeting_webinar}/participants", json=body)
+    assert elsewhere.status_code == 201  # unique per meeting, not per app
+
+
+async def test_daywise_analytics_cover_the_last_30_days_and_totals_are_the_sum_of_days() -> None:
+    clock = ManualClock(NOW)
+    async with new_client(sandbox_app(clock=clock)) as client:
+        default = (await client.get(f"{APP}/analytics/daywise")).json()["data"]
+        days = [d["day"] for d in default["session_stats"]["day_stats"]]
+        assert days[0] == "2026-10-31" and days[-1] == "2026-11-30" and len(days) == 31
+        year = (await client.get(f"{APP}/analytics/daywise", params={"start_date": "2025-01-01", "end_date": "2026-11-30"}))
+        assert year.status_code == 200 and len(year.json()["data"]["session_stats"]["day_stats"]) == 699  # no invented cap
+        # A recording of a few seconds: whole minutes per day (as documented) and the same total.
+        await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})
+        recording = (await client.get(f"{APP}/recordings/active-recording/{SEED.meeting_live}")).json()["data"]
+        clock.advance(seconds=14)
+        await client.put(f"{APP}/recordings/{recording['id']}", json={"action": "stop"})
+        data = (await client.get(f"{APP}/analytics/daywise")).json()["data"]
+    for stats, per_day, total in (("session_stats", "total_session_minutes", "sessions_minutes_consumed"),
+                                  ("recording_stats", "total_recording_minutes", "recording_minutes_consumed")):
+        assert round(sum(d[per_day] for d in data[stats]["day_stats"]), 2) == data[stats][total]
+    today = data["recording_stats"]["day_stats"][-1]
+    assert today == {"day": "2026-11-30", "total_recordings": 1, "total_recording_minutes": 1}
+    assert all(isinstance(d["total_recording_minutes"], int) for d in data["recording_stats"]["day_stats"])

@@ -292,7 +292,7 @@ WEBHOOK = O(
         "url": URL,
         "enabled": BOOL,
         "events": strings(
-            1,
+            0,
             enum(
                 "meeting.started", "meeting.ended", "meeting.participantJoined", "meeting.participantLeft",
                 "meeting.chatSynced", "recording.statusUpdate", "livestreaming.statusUpdate",
@@ -358,7 +358,7 @@ SPECS: dict[str, O] = {
         required=("custom_participant_ids", "participant_ids"),
     ),
     "poll": O(
-        {"question": STR, "options": strings(1), "anonymous": BOOL, "hide_votes": BOOL},
+        {"question": STR, "options": strings(), "anonymous": BOOL, "hide_votes": BOOL},
         required=("options", "question"),
     ),
     "livestream": O({"name": STR_NULL}),

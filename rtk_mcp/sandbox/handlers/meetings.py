@@ -18,7 +18,7 @@ PARTICIPANT = ("id", "custom_participant_id", "name", "picture", "preset_name", 
 
 def find_meeting(call: Call, meeting_id: str | None = None) -> Record:
     """The meeting named by *meeting_id* (default: the ``{meeting_id}`` of the path), or a 404."""
-    return call.find("meetings", meeting_id or call.path_params["meeting_id"], "Meeting")
+    return call.find("meetings", call.path_params["meeting_id"] if meeting_id is None else meeting_id, "Meeting")
 
 
 def without_storage_secrets(record: Record) -> Record:
