@@ -29,6 +29,7 @@ shutdown.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import queue
 import re
@@ -44,6 +45,8 @@ import mcp_types as types
 from mcp.shared.dispatcher import as_request_id, coerce_request_id
 from mcp.shared.message import SessionMessage
 from mcp_types import RequestId
+
+from rtk_mcp.wire import screen
 
 __all__ = ["stdio_transport"]
 
@@ -93,10 +96,15 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
             with reading:
                 async with read_send:
                     while (line := await lines.get()) is not None:
+                        # Invalid UTF-8 is replaced, not refused: the request still gets an answer.
+                        screened = screen(line.decode("utf-8", "replace"))
+                        if screened.reply is not None:  # a line the server could not take is answered here
+                            answers.put(json.dumps(screened.reply, separators=(",", ":")).encode() + b"\n")
+                            continue
+                        if screened.line is None:
+                            continue
                         try:
-                            # Invalid UTF-8 is replaced, not refused: the request still gets an answer.
-                            message = types.jsonrpc_message_adapter.validate_json(
-                                line.decode("utf-8", "replace"), by_name=False)
+                            message = types.jsonrpc_message_adapter.validate_json(screened.line, by_name=False)
                         except Exception as exc:  # not JSON-RPC: the server answers it, serving goes on
                             message = exc
                         else:

@@ -89,11 +89,12 @@ def test_garbage_and_a_70_mib_line_do_not_stop_serving() -> None:
         session.stdin.write(_lines(INITIALIZE, INITIALIZED) + b"not json at all\n\n" + _lines(huge, _call(3, "list_apps", {})))
         session.stdin.flush()
         answers = {}
-        while len(answers) < 3:
+        while len(answers) < 4:  # initialize, the garbage line (id null), the huge call, the last one
             message = json.loads(session.stdout.readline())
             answers[message["id"]] = message
         session.stdin.close()
         assert session.wait(30) == 0
+    assert answers[None]["error"]["code"] == -32700  # the garbage line is answered; the blank one is nothing
     # The huge call is answered (refused by the string limit, naming the field), and serving goes on.
     assert answers[2]["result"]["isError"] and "'fields'" in answers[2]["result"]["content"][0]["text"]
     assert "Sandbox App" in answers[3]["result"]["content"][0]["text"]

@@ -1,0 +1,73 @@
+"""Every line a stdio client sends gets a JSON-RPC answer, whatever it is: a real ``rtk-mcp`` subprocess."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.stdio_session import StdioSession
+
+_NESTED = "[" * 500 + "]" * 500
+_DEEP_PARAMS = '{"a":' * 300 + "1" + "}" * 300
+#: (line, the id its answer carries, the error code or None for a normal answer)
+LINES = [
+    ("not json at all", None, -32700),
+    ('{"jsonrpc": "2.0", "id": 10, "method": "ping"', None, -32700),
+    ('{"jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": "list_apps"}', 11, -32600),
+    ('{"jsonrpc": "2.0", "id": 12, "method": "tools/call", "params": [1, 2]}', 12, -32600),
+    ('{"jsonrpc": "1.0", "id": 13, "method": "tools/list"}', 13, -32600),
+    ('{"id": 14, "method": "tools/list"}', 14, -32600),
+    ('{"jsonrpc": "2.0", "id": 15, "method": 7}', 15, -32600),
+    ('{"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"}', None, -32600),
+    ('{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', None, -32600),
+    ('[{"jsonrpc": "2.0", "id": 16, "method": "ping"}]', None, -32600),
+    ("[]", None, -32600),
+    ("42", None, -32600),
+    (_NESTED, None, -32600),
+    (f'{{"jsonrpc": "2.0", "id": 17, "method": "tools/call", "params": {{"name": "list_apps", "arguments": {_DEEP_PARAMS}}}}}',
+     17, -32600),
+    # A lone surrogate, as JavaScript leaves it after cutting an emoji in half: repaired, then served.
+    ('{"jsonrpc": "2.0", "id": 18, "method": "tools/call", "params": {"name": "list_apps", '
+     '"arguments": {"fields": ["name\\ud83d"]}}}', 18, None),
+    ('{"jsonrpc": "2.0", "id": "19\\udc00", "method": "ping"}', "19\ufffd", None),
+    ('{"jsonrpc": "2.0", "id": 20, "method": "no/such/method"}', 20, -32601),
+    ('{"jsonrpc": "2.0", "id": 21, "method": "tools/call", "params": {"name": 5}}', 21, -32602),
+]
+
+
+@pytest.fixture(scope="module")
+def answers() -> list[dict]:
+    session = StdioSession("--sandbox", env={})
+    try:
+        session.initialize()
+        answered = session.exchange([line for line, _, _ in LINES] + ['{"jsonrpc": "2.0", "id": 99, "method": "ping"}'],
+                                    timeout=60)
+    finally:
+        stdout, stderr = session.close()
+    for line in stdout.splitlines():
+        assert json.loads(line)["jsonrpc"] == "2.0"
+    assert "Traceback" not in stderr
+    return answered
+
+
+def test_every_line_gets_exactly_one_answer(answers: list[dict]) -> None:
+    assert len(answers) == len(LINES) + 1
+    with_ids = [a["id"] for a in answers if a["id"] is not None]
+    assert sorted(map(str, with_ids)) == sorted(str(i) for _, i, _ in LINES if i is not None) + ["99"]
+    assert sum(a["id"] is None for a in answers) == sum(i is None for _, i, _ in LINES)
+
+
+@pytest.mark.parametrize(("line", "request_id", "code"), [entry for entry in LINES if entry[1] is not None],
+                         ids=lambda value: str(value)[:30])
+def test_each_answer_says_what_was_wrong(answers: list[dict], line: str, request_id: object, code: int | None) -> None:
+    answer = next(a for a in answers if a["id"] == request_id)
+    if code is None:
+        assert "result" in answer and not answer["result"].get("isError"), answer
+    else:
+        assert answer["error"]["code"] == code, answer
+
+
+def test_unreadable_lines_are_answered_with_a_null_id(answers: list[dict]) -> None:
+    codes = sorted(a["error"]["code"] for a in answers if a["id"] is None)
+    assert codes == sorted(code for _, i, code in LINES if i is None)
