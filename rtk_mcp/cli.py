@@ -223,6 +223,13 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C is how a person stops a server started by hand: no traceback
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
@@ -270,6 +277,8 @@ def _startup_line(args: argparse.Namespace, endpoints: list[Endpoint], settings:
     else:
         missing = settings.missing
         backend = "the live API" + (f" (not configured: {', '.join(missing)} unset)" if missing else "")
+        if malformed := settings.malformed():
+            backend += f" (misconfigured: {'; '.join(malformed)})"
     share = f", taking {settings.rate_limit_share} of the rate limits" if settings.rate_limit_share != 1 else ""
     return (f"rtk-mcp {__version__}: serving {len(endpoints)} tools ({toolsets}{read_only}) from {backend}{share} "
             f"over {where}")

@@ -46,9 +46,7 @@ class Settings:
 
         def get(name: str) -> str | None:
             value = env.get(name, "").strip()
-            if value.startswith("${") and value.endswith("}"):
-                return None  # a desktop host passes an optional setting left blank as its literal placeholder
-            return value or None
+            return None if _is_placeholder(value) else value or None
 
         return cls(
             api_token=get("CLOUDFLARE_API_TOKEN"),
@@ -85,11 +83,18 @@ class Settings:
             return None
         names = " and ".join(self.missing)
         return (
-            f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} not set. "
+            f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} not set "
+            "(a placeholder such as `<your API token>` counts as not set). "
             "Set them in the MCP client's `env` for this server (a Cloudflare API token with the "
             "Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), "
             "then restart the server; or run `rtk-mcp --sandbox` to try every tool offline."
         )
+
+
+def _is_placeholder(value: str) -> bool:
+    """A value copied but never filled in: ``<your Cloudflare account ID>`` as in config.example.json,
+    or ``${user_config.app_id}``, which a desktop host passes literally for a setting left blank."""
+    return (value.startswith("<") and value.endswith(">")) or (value.startswith("${") and value.endswith("}"))
 
 
 def _positive_seconds(value: str | None, *, default: float, name: str) -> float:
