@@ -49,6 +49,8 @@ sessions (participants, chat, transcript, summary, peer reports), recordings, we
 sessions (kick, polls), livestreams and analytics.
 The Cloudflare account comes from the environment; app_id (optional everywhere) defaults to \
 RTK_APP_ID when set, and list_apps shows app ids.
+Results leave out null fields: a missing field means null (a participant without left_at is still \
+in the meeting).
 Usual order: list_apps -> create_meeting -> add_participant (returns the participant's auth token \
 for the web/mobile SDK) -> start_recording / get_active_session; after a meeting: list_sessions -> \
 get_session_transcript / get_session_summary / get_session_chat \

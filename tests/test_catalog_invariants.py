@@ -104,8 +104,9 @@ def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]])
 
 
 def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
-    """Strict at the top; nested strictness is pydantic's job, stated once (tests/test_call_errors.py
-    checks that an unknown nested key is an error naming its path, with no request)."""
+    """Every object closed (strict OpenAI and Anthropic modes need it on each one; pydantic enforces it
+    too, naming the path), no references, a type on every node. tests/test_portability.py runs the
+    providers' own conversions."""
     for tool in tools:
         schema = tool["inputSchema"]
         assert schema["type"] == "object" and schema["additionalProperties"] is False, tool["name"]
@@ -114,8 +115,8 @@ def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
         for where, node in _walk(schema):
             assert "$ref" not in node and "$defs" not in node, (tool["name"], where)
             assert not isinstance(node.get("title"), str), (tool["name"], where)
-            if node is not schema:
-                assert node.get("additionalProperties") is not False, (tool["name"], where)
+            if node.get("type") == "object":
+                assert node.get("properties") and node.get("additionalProperties") is False, (tool["name"], where)
             if "properties" in node:
                 assert node.get("type") == "object", (tool["name"], where)
             if "enum" in node or "items" in node:  # Gemini/Vertex reject a node without a type
@@ -123,30 +124,59 @@ def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
 
 
 def test_every_nested_object_is_spelled_out_in_each_tool_that_takes_it(tools: list[dict[str, Any]]) -> None:
-    """A host may load one definition at a time: no object is left for another tool's schema to explain.
-    The only objects without listed fields are the open maps the reference documents (they say so)."""
+    """A host may load one definition at a time: no object is left for another tool's schema to explain,
+    and no object is an open map (strict provider modes refuse those; see tests/test_portability.py)."""
     for tool in tools:
         for where, node in _walk(tool["inputSchema"]):
             if node.get("type") == "object":
-                assert "properties" in node or node.get("additionalProperties"), (tool["name"], where)
+                assert node.get("properties"), (tool["name"], where)
             assert "Same fields as" not in str(node.get("description", "")), (tool["name"], where)
 
 
+#: Arguments whose name (with its enum or pattern) says all a description would: describing them would
+#: only repeat the name, in every conversation.
+SELF_EVIDENT = {"name", "title", "question", "picture", "search", "status", "sort_order", "include_peer_events",
+                "start_time", "end_time"}
+
+
 def test_every_top_level_argument_is_described(tools: list[dict[str, Any]]) -> None:
-    """All but ``app_id``, which 51 tools take: the server's instructions describe it once."""
+    """Each tool stands alone: hosts load one definition at a time, and SDK helpers drop the server's
+    instructions, so app_id is described in every tool too."""
     for tool in tools:
         for name, prop in tool["inputSchema"].get("properties", {}).items():
-            if name != "app_id":
+            if name not in SELF_EVIDENT:
                 assert prop.get("description"), (tool["name"], name)
+        if "app_id" in tool["inputSchema"]["properties"]:
+            assert "RTK_APP_ID" in tool["inputSchema"]["properties"]["app_id"]["description"], tool["name"]
 
 
-async def test_app_id_is_described_once_on_initialize_and_by_its_source() -> None:
+async def test_app_id_is_described_on_initialize_and_by_its_source() -> None:
     async with connect(FakeAPI()) as client:
         instructions = client.instructions
         listed = await client.list_tools()
     assert instructions is not None and "app_id (optional everywhere) defaults to RTK_APP_ID" in instructions
     list_apps = next(tool for tool in listed.tools if tool.name == "list_apps")
     assert "Source of app_id" in (list_apps.description or "")
+
+
+def test_descriptions_and_instructions_stay_under_2_kb(tools: list[dict[str, Any]]) -> None:
+    from rtk_mcp.server import INSTRUCTIONS
+
+    assert len(INSTRUCTIONS.encode()) < 2048
+    for tool in tools:
+        assert len(tool["description"].encode()) < 2048, tool["name"]
+        for _, node in _walk(tool["inputSchema"]):
+            assert len(str(node.get("description", "")).encode()) < 2048, tool["name"]
+
+
+def test_each_first_sentence_says_what_the_tool_does(tools: list[dict[str, Any]]) -> None:
+    """Search indexes show only the first sentence: it starts with the action, in words."""
+    actions = ("List", "Get", "Fetch", "Create", "Change", "Replace", "Add", "Edit", "Remove", "Issue", "Update",
+               "Delete", "Record", "Pause", "Register", "Start", "Stop", "Generate")
+    for tool in tools:
+        first = tool["description"].split(". ")[0]
+        assert first.startswith(actions), tool["name"]
+        assert len(first.split()) >= 2, tool["name"]
 
 
 def test_path_ids_are_required_and_app_id_is_optional(tools: list[dict[str, Any]]) -> None:

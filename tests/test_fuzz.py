@@ -5,8 +5,8 @@ request is sent; every valid input sends exactly one request, to the documented 
 path (from ``../shared/reference/endpoints.json``, not from the catalog), with the ids in place.
 
 The generator below turns the JSON Schema subset our tools use into hypothesis strategies. It reads
-the full form of each schema (the default ``input_schema(...)``: every ``type``, ``minLength``
-and ``minItems`` kept) so "valid" means what the schema says, not what token-saving left implicit.
+each schema with every rule as validation states it (``input_schema(..., portable=False)``: bounds
+and lengths that the served dialect moves into descriptions are kept), so "valid" means valid.
 """
 
 from __future__ import annotations
@@ -78,10 +78,16 @@ def valid(node: dict[str, Any], *, path_id: bool = False) -> st.SearchStrategy[A
         pattern, fmt = node.get("pattern"), node.get("format")
         if pattern == "^https://":
             return st.builds("https://{}.example.com/{}".format, _ID, _ID)
+        if pattern == "^https?://":
+            return st.builds("{}://{}.example.com/{}".format, st.sampled_from(["http", "https"]), _ID, _ID)
         if pattern == "^rtmps?://":
             return st.builds("{}://live.example.com/app/{}".format, st.sampled_from(["rtmp", "rtmps"]), _ID)
         if fmt == "date":
             return st.dates().map(lambda d: d.isoformat())
+        if fmt == "date-time":
+            return st.datetimes().map(lambda d: d.isoformat())
+        if node.get("contentMediaType") == "application/json":
+            return st.dictionaries(_ID, _ANY_JSON, max_size=2).map(json.dumps)
         if path_id:
             return _ID
         return st.text(min_size=node.get("minLength", 0), max_size=node.get("maxLength", 16))
@@ -95,8 +101,11 @@ def valid(node: dict[str, Any], *, path_id: bool = False) -> st.SearchStrategy[A
     if kind == "boolean":
         return st.booleans()
     if kind == "array":
-        return st.lists(valid(node.get("items", {})), min_size=node.get("minItems", 0),
-                        max_size=max(node.get("minItems", 0), 3))
+        items = node.get("items", {})
+        # Named items (start_track_recording's layers) are unique by name, as their description says.
+        named = "name" in items.get("required", [])
+        return st.lists(valid(items), min_size=node.get("minItems", 0), max_size=max(node.get("minItems", 0), 3),
+                        unique_by=(lambda item: item["name"]) if named else None)
     if kind == "object":
         props = node.get("properties", {})
         required = set(node.get("required", []))
@@ -126,8 +135,14 @@ def _violations(node: dict[str, Any], *, path_id: bool) -> list[st.SearchStrateg
                                     "https://user:pw@example.com/"]))
     if node.get("pattern") == "^rtmps?://":
         out.append(st.sampled_from(["https://live.example.com/app", "rtmp://", "rtmp://live.example.com/a b"]))
+    if node.get("pattern") == "^https?://":
+        out.append(st.sampled_from(["javascript:alert(1)", "//example.com/x", "http://", "ftp://example.com"]))
     if node.get("format") == "date":
         out.append(st.sampled_from(["2026-13-45", "yesterday", "2026/01/01"]))
+    if node.get("format") == "date-time":
+        out.append(st.sampled_from(["yesterday", "2026-01-01", "2026-13-01T00:00:00Z"]))
+    if node.get("contentMediaType") == "application/json":
+        out.append(st.sampled_from(["{not json", "[1, 2]", "42"]))
     if path_id:
         out.append(st.sampled_from(["a/b", "..", ".", "x?y=1", "x#f", "%2e%2e", "a b", "", "a\\b", "a\nb", "a\x00"]))
     if "minimum" in node:
@@ -195,7 +210,7 @@ def test_every_tool_has_a_documented_path() -> None:
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[ep.name for ep in ENDPOINTS])
 def test_valid_arguments_send_the_documented_request(endpoint: Endpoint) -> None:
-    schema = input_schema(endpoint.params)
+    schema = input_schema(endpoint.params, portable=False)
     documented = DOCUMENTED[(endpoint.method, endpoint.full_path)]
 
     @FUZZ
@@ -219,7 +234,7 @@ def test_valid_arguments_send_the_documented_request(endpoint: Endpoint) -> None
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[ep.name for ep in ENDPOINTS])
 def test_invalid_arguments_are_an_error_and_send_nothing(endpoint: Endpoint) -> None:
-    schema = input_schema(endpoint.params)
+    schema = input_schema(endpoint.params, portable=False)
 
     @FUZZ
     @given(invalid(endpoint, schema))

@@ -10,7 +10,7 @@ from rtk_mcp.catalog.common import AppParams, ListedBy, MeetingId
 from rtk_mcp.catalog.endpoint import Endpoint
 
 class ActiveSessionParams(AppParams):
-    """Get a meeting's live session (status, participant count, minutes); errors if nobody is in it."""
+    """Get a meeting's ongoing session: status, participant counts (not names), minutes."""
 
     meeting_id: MeetingId
 
@@ -23,16 +23,16 @@ class KickParticipants(ActiveSessionParams):
 
 
 class KickAllParticipants(ActiveSessionParams):
-    """Remove everyone from a meeting's live session, ending it."""
+    """Remove everyone from a meeting's live session (the session stays for its keep-alive time)."""
 
 
 class CreatePoll(ActiveSessionParams):
     """Start a poll in a meeting's live session."""
 
-    question: str = Field(description="Poll question")
-    options: list[str] = Field(description="Answer choices")
+    question: str
+    options: list[str] = Field(min_length=1, description="Answer choices")
     anonymous: bool | None = Field(default=None, description="Hide who voted")
-    hide_votes: bool | None = Field(default=None, description="Hide results until one votes")
+    hide_votes: bool | None = Field(default=None, description="Hide results until voting")
 
 
 _S = "/{app_id}/meetings/{meeting_id}/active-session"

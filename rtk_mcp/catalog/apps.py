@@ -14,7 +14,7 @@ class ListApps(Params):
 class CreateApp(Params):
     """Create an app (it holds meetings, presets, webhooks)."""
 
-    name: str = Field(min_length=1, description="App name")
+    name: str = Field(min_length=1)
 
 
 ENDPOINTS = [

@@ -6,18 +6,29 @@ conversation an assistant has with this server.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import CoreSchema
 
 from rtk_mcp.shaping import has_invisible
 
-__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "StreamUrl", "PageNo",
-           "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum", "MAX_TEXT_CHARS", "MAX_ID_CHARS",
+__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "WebUrl",
+           "StreamUrl", "PageNo", "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum", "MAX_TEXT_CHARS", "MAX_ID_CHARS",
            "MAX_INTEGER"]
 
 #: The reference documents no length limits, so these are sane maxima: far beyond any real name,
@@ -73,8 +84,6 @@ def _checked_json(value: Any) -> Any:
     return value
 
 
-#: An object passed through as given (the reference leaves it open), held to the same limits as typed fields.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_checked_json)]
 
 
 #: An id that is substituted into the URL path.
@@ -143,24 +152,56 @@ def _url_check(*schemes: str) -> Callable[[str], str]:
     return check_url
 
 
-#: A URL RealtimeKit fetches or calls back (webhook, page to record, picture, watermark): https only.
-HttpsUrl = Annotated[str, AfterValidator(_url_check("https")),
-                     Field(json_schema_extra={"format": "uri", "pattern": "^https://"})]
+# URLs are plain strings with a ``pattern`` for the scheme: ``format: uri`` is refused by OpenAI's
+# strict mode and Gemini (see rtk_mcp.catalog.endpoint's dialect notes); validation checks the rest.
+
+#: A URL RealtimeKit fetches (a picture, a watermark, a page to record): http or https.
+WebUrl = Annotated[str, AfterValidator(_url_check("http", "https")), Field(json_schema_extra={"pattern": "^https?://"})]
+#: A URL RealtimeKit sends meeting events to: https only, a deliberate rule of ours (events carry
+#: participant data), stated in the description of the fields that take it.
+HttpsUrl = Annotated[str, AfterValidator(_url_check("https")), Field(json_schema_extra={"pattern": "^https://"})]
 #: Where a recording or livestream is pushed: rtmp or rtmps.
-StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),
-                      Field(json_schema_extra={"format": "uri", "pattern": "^rtmps?://"})]
+StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")), Field(json_schema_extra={"pattern": "^rtmps?://"})]
 
 
 def unstated_minimum(schema: dict[str, object]) -> None:
-    # Undocumented and obvious (pages are not negative, a page holds at least one result): the
-    # schema doesn't spend tokens on it; validation still enforces it.
+    # Obvious or said in words (a page holds at least one result, page_no is "1-based"): the schema
+    # doesn't spend tokens on it; validation still enforces it.
     schema.pop("minimum", None)
 
 
-PageNo = Annotated[int, Field(ge=0, description="Page number", json_schema_extra=unstated_minimum)]
+PageNo = Annotated[int, Field(ge=1, description="1-based page", json_schema_extra=unstated_minimum)]
 PerPage = Annotated[int, Field(ge=1, description="Page size", json_schema_extra=unstated_minimum)]
-#: Timestamps are passed through as the API expects them (ISO 8601 date-time strings).
-ISOTime = Annotated[str, Field(description="ISO 8601")]
+
+
+def _check_date_time(value: str) -> str:
+    """An ISO 8601 date-time (``2025-01-31T09:00:00Z``), passed through as given."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z") from None
+    if "T" not in value.upper() and " " not in value:
+        raise ValueError("must be an ISO 8601 date-time with a time, e.g. 2025-01-31T09:00:00Z")
+    return value
+
+
+ISOTime = Annotated[str, AfterValidator(_check_date_time), Field(json_schema_extra={"format": "date-time"})]
+
+
+def _parse_json_object(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("must be a JSON object, as text") from None
+    return value
+
+
+#: An object whose keys the reference leaves open, taken as JSON text: an open map has no form that
+#: OpenAI and Anthropic strict modes accept (they want every object closed), a string has. An object
+#: is accepted too; either way the API receives the object, held to the same limits as typed fields.
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_parse_json_object), AfterValidator(_checked_json),
+                       WithJsonSchema({"type": "string", "contentMediaType": "application/json"})]
 
 
 class Params(BaseModel):
@@ -181,9 +222,9 @@ class Params(BaseModel):
 class AppParams(Params):
     """Base of every endpoint under ``/{app_id}``: the app defaults to ``RTK_APP_ID``.
 
-    ``app_id`` is the one argument without a description: nearly every tool takes it, and the
-    server's instructions say once what every copy would (it defaults to ``RTK_APP_ID``; ``list_apps``,
-    whose description calls itself the source of app_id, shows the ids).
+    Described in every tool: hosts load one definition at a time, and some SDK helpers drop the
+    server's instructions, so a tool must not rely on either to explain its arguments. Where app ids
+    come from (list_apps) is said by the error a call without any app gets, and by a 404's hint.
     """
 
-    app_id: AppId | None = None
+    app_id: AppId | None = Field(default=None, description="Default RTK_APP_ID")

@@ -33,7 +33,7 @@ FIELDS_ARG = "fields"
 
 def _with_fields_arg(params: type[BaseModel]) -> type[BaseModel]:
     """``params`` plus the optional ``fields`` argument (same name, docstring and config)."""
-    fields_type = Annotated[list[str] | None, Field(description="Item fields to return")]
+    fields_type = Annotated[list[str] | None, Field(description="Fields per item")]
     return create_model(params.__name__, __base__=params, __doc__=params.__doc__, __module__=params.__module__,
                         **{FIELDS_ARG: (fields_type, None)})
 
@@ -134,32 +134,34 @@ def _listed_by(annotations: Iterable[Any]) -> ListedBy | None:
     return None
 
 
-def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+def input_schema(model: type[BaseModel], *, portable: bool = True) -> dict[str, Any]:
     """The model's JSON Schema, flattened for MCP clients.
 
     Every ``$ref`` is inlined (several clients reject ``$defs``), pydantic's ``title``s and
     ``default: null`` are dropped (they cost tokens and say nothing), and ``Optional[X]`` is shown
     as ``X`` (omitting a field is how an agent says "not set"). Keys come in one fixed order
-    (``type`` first), which tokenizes shorter than pydantic's order.
-    ``additionalProperties: false`` is stated once, at the top level: nested objects are just as
-    strict, because pydantic rejects an unknown nested key, naming its path, before anything is sent.
+    (``type`` first), which tokenizes shorter than pydantic's order. Only keywords every provider
+    accepts are written (see "the dialect" below); validation enforces every rule either way.
+
+    ``portable=False`` gives every rule as validation states it (bounds, lengths) instead: what a
+    test generating valid arguments needs, never what an agent is shown.
 
     Each model's schema is generated once per process; callers get their own copy.
     """
-    return copy.deepcopy(_generate(model))
+    return copy.deepcopy(_generate(model, portable))
 
 
 @functools.cache
-def _generate(model: type[BaseModel]) -> dict[str, Any]:
+def _generate(model: type[BaseModel], portable: bool) -> dict[str, Any]:
     raw = model.model_json_schema()
     defs = raw.pop("$defs", {})
     raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
-    return _ordered({**_clean(raw, defs), "additionalProperties": False})
+    return _ordered({**_clean(raw, defs, portable), "additionalProperties": False})
 
 
 #: Emitted keys come in this order; keys not listed follow in pydantic's order.
-_KEY_ORDER = ("type", "description", "enum", "const", "format", "pattern", "items", "minItems", "maxItems",
-              "minLength", "maxLength", "minimum", "maximum", "properties", "required", "additionalProperties")
+_KEY_ORDER = ("type", "description", "enum", "format", "pattern", "items", "minItems", "properties", "required",
+              "additionalProperties")
 _RANK = {key: index for index, key in enumerate(_KEY_ORDER)}
 
 
@@ -167,21 +169,21 @@ def _ordered(node: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(node.items(), key=lambda item: _RANK.get(item[0], len(_RANK))))
 
 
-def _clean(node: Any, defs: dict[str, Any]) -> Any:
+def _clean(node: Any, defs: dict[str, Any], portable: bool) -> Any:
     if isinstance(node, list):
-        return [_clean(item, defs) for item in node]
+        return [_clean(item, defs, portable) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
         target = defs[node["$ref"].rsplit("/", 1)[-1]]
         merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-        return _clean(merged, defs)
+        return _clean(merged, defs, portable)
     variants = node.get("anyOf")
     if variants is not None:
         not_null = [v for v in variants if v != {"type": "null"}]
         rest = {k: v for k, v in node.items() if k != "anyOf"}
         if len(not_null) == 1:
-            return _clean({**not_null[0], **rest}, defs)
+            return _clean({**not_null[0], **rest}, defs, portable)
         node = {"anyOf": not_null, **rest}  # ``X | Y | None``: null is said by omitting the field
     out: dict[str, Any] = {}
     for key, value in node.items():
@@ -189,10 +191,72 @@ def _clean(node: Any, defs: dict[str, Any]) -> Any:
             continue
         if key == "default" and value is None:
             continue
-        if key == "additionalProperties" and value is False:
-            continue  # stated once, at the top level (see :func:`input_schema`)
         if key == "properties":
-            out[key] = {name: _clean(sub, defs) for name, sub in value.items()}
+            out[key] = {name: _clean(sub, defs, portable) for name, sub in value.items()}
         else:
-            out[key] = _clean(value, defs)
-    return _ordered(out)
+            out[key] = _clean(value, defs, portable)
+    return _ordered(_portable(out) if portable else out)
+
+
+# --- the dialect every provider accepts ---------------------------------------------------------
+#
+# Hosts hand these schemas to OpenAI (Structured Outputs in strict mode), Anthropic (strict tool
+# use) and Gemini (the OpenAPI-subset ``parameters`` or ``parametersJsonSchema``), and a provider that
+# refuses one keyword refuses the whole request. So a keyword reaches the schema only if all of them
+# accept it; a rule none can carry goes into the description, and pydantic still enforces every rule
+# on every call, naming the field (tests/test_portability.py runs the providers' own conversions).
+#
+# - ``format``: only ``date-time`` is on all three lists (Gemini takes ``enum``/``date-time`` only;
+#   OpenAI refuses ``uri`` outright). URLs say their scheme with ``pattern``, dates their form in words.
+# - ``pattern``: kept. OpenAI strict and Gemini take it; Anthropic's strict grammar takes simple ones.
+# - ``minimum``/``maximum`` (and exclusive forms), ``minLength``/``maxLength``, ``maxItems``, and
+#   ``minItems`` above 1: Anthropic's strict grammar refuses them, so a bound is written into the
+#   description instead ("150-1000"; a lone minimum of 1 goes without saying). ``minItems: 1`` stays
+#   (Anthropic takes 0 and 1).
+# - ``additionalProperties: false`` on every object: strict OpenAI and Anthropic require it; Gemini's
+#   conversion drops it. (An open map cannot be written portably, so the catalog has none.)
+# - ``const``: Gemini's schema model has no ``const``; ``enum`` with the one value says the same.
+# - ``contentMediaType`` (JSON carried as text, see catalog.common.JsonObject): outside Gemini's
+#   subset; the description says it.
+
+_PORTABLE_FORMATS = {"date-time"}
+_FORMAT_WORDS = {"date": "YYYY-MM-DD"}
+
+
+def _portable(node: dict[str, Any]) -> dict[str, Any]:
+    """One schema node in the dialect above (its children are already done)."""
+    out = dict(node)
+    notes = []
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    out.pop("contentMediaType", None)
+    fmt = out.get("format")
+    if fmt is not None and fmt not in _PORTABLE_FORMATS:
+        del out["format"]
+        if fmt in _FORMAT_WORDS and _FORMAT_WORDS[fmt] not in out.get("description", ""):
+            notes.append(_FORMAT_WORDS[fmt])
+    low = out.pop("minimum", None)
+    high = out.pop("maximum", None)
+    if low is not None and high is not None:
+        notes.append(f"{low}-{high}")
+    elif low is not None and low != 1:  # a size or count of 0 is never meant: not worth saying
+        notes.append(f"min {low}")
+    elif high is not None:
+        notes.append(f"max {high}")
+    for keyword, words in (("exclusiveMinimum", "over"), ("exclusiveMaximum", "under")):
+        if keyword in out:
+            notes.append(f"{words} {out.pop(keyword)}")
+    if out.pop("minLength", 1) > 1:
+        notes.append(f"at least {node['minLength']} characters")
+    if "maxLength" in out:
+        notes.append(f"at most {out.pop('maxLength')} characters")
+    if out.get("minItems", 1) > 1:
+        notes.append(f"at least {out.pop('minItems')} items")
+    if "maxItems" in out:
+        notes.append(f"at most {out.pop('maxItems')} items")
+    if notes:
+        description = out.get("description", "").rstrip(". ")
+        out["description"] = f"{description}, {', '.join(notes)}" if description else ", ".join(notes)
+    if out.get("type") == "object" or "properties" in out:
+        out.setdefault("additionalProperties", False)
+    return out

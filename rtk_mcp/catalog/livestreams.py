@@ -12,7 +12,7 @@ from rtk_mcp.catalog.endpoint import Endpoint
 class CreateLivestream(AppParams):
     """Create an independent livestream; returns RTMP ingest_server, stream_key, playback_url."""
 
-    name: str | None = Field(default=None, description="Livestream name")
+    name: str | None = None
 
 
 class ListLivestreams(AppParams):
@@ -20,9 +20,9 @@ class ListLivestreams(AppParams):
 
     start_time: ISOTime | None = None
     end_time: ISOTime | None = None
-    status: Literal["LIVE", "IDLE", "ERRORED", "INVOKED"] | None = Field(default=None, description="Livestream state")
+    status: Literal["LIVE", "IDLE", "ERRORED", "INVOKED"] | None = None
     exclude_meetings: bool | None = Field(default=None, description="Skip meeting livestreams")
-    sort_order: Literal["ASC", "DSC"] | None = Field(default=None, description="Sort direction")  # "DSC", not "DESC": as documented for this endpoint
+    sort_order: Literal["ASC", "DSC"] | None = None  # "DSC", not "DESC": as documented for this endpoint
     page_no: PageNo | None = None
     per_page: PerPage | None = None
 
@@ -36,15 +36,16 @@ class StopMeetingLivestream(_MeetingParams):
 
 
 class LivestreamResolution(Params):
-    # The reference states no limits for livestream video; pixel sizes must at least be positive.
-    width: int | None = Field(default=None, ge=1)
-    height: int | None = Field(default=None, ge=1)
+    # The reference states 1-1920 for recording video and no limits here; the same limits are assumed
+    # (and the sandbox enforces them), so they are stated rather than met as a surprise.
+    width: int | None = Field(default=None, ge=1, le=1920)
+    height: int | None = Field(default=None, ge=1, le=1920)
 
 
 class StartMeetingLivestream(_MeetingParams):
     """Start livestreaming a meeting; returns playback_url."""
 
-    name: str | None = Field(default=None, description="Livestream name")
+    name: str | None = None
     video_config: LivestreamResolution | None = Field(default=None, description="Resolution in pixels")
 
 

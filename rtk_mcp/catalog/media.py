@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import HttpsUrl, Params, StreamUrl
+from rtk_mcp.catalog.common import Params, StreamUrl, WebUrl
 
 __all__ = [
     "AIConfig",
@@ -67,7 +67,7 @@ class WatermarkSize(Params):
 class Watermark(Params):
     position: Literal["left top", "right top", "left bottom", "right bottom"] | None = None
     size: WatermarkSize | None = None
-    url: HttpsUrl | None = None
+    url: WebUrl | None = None
 
 
 class VideoConfig(Params):

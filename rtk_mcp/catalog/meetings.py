@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, HttpsUrl, ISOTime, ListedBy, MeetingId, PageNo, PathId, PerPage
+from rtk_mcp.catalog.common import AppParams, ISOTime, ListedBy, MeetingId, PageNo, PathId, PerPage, WebUrl
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AIConfig, RecordingConfig
 
@@ -25,7 +25,7 @@ class ListMeetings(AppParams):
 
 class _MeetingBody(AppParams):
     # Fields shared by create, update and replace (no docstring: it would become a description).
-    title: str | None = Field(default=None, description="Meeting title")
+    title: str | None = None
     record_on_start: bool | None = Field(default=None, description="Record when someone joins")
     live_stream_on_start: bool | None = Field(default=None, description="Livestream when it starts")
     persist_chat: bool | None = Field(default=None, description="Keep chat for a week")
@@ -57,14 +57,14 @@ class UpdateMeeting(_MeetingBody):
 
 
 class ReplaceMeeting(_MeetingBody):
-    """Replace all of a meeting's settings (update_meeting changes some)."""
+    """Replace all of a meeting's settings; omitted ones reset (update_meeting changes some)."""
 
     meeting_id: MeetingId
     recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
 
 
 class ListParticipants(AppParams):
-    """List participants added to a meeting (who is live: get_active_session)."""
+    """List the participants added to a meeting."""
 
     meeting_id: MeetingId
     page_no: PageNo | None = None
@@ -75,10 +75,10 @@ class AddParticipant(AppParams):
     """Add a participant to a meeting; returns their join auth token."""
 
     meeting_id: MeetingId
-    custom_participant_id: str = Field(description="Your unique ID, e.g. email or UUID")
-    preset_name: str = Field(description="Preset to apply (list_presets)")
-    name: str | None = Field(default=None, description="Display name")
-    picture: HttpsUrl | None = Field(default=None, description="Picture URL")
+    custom_participant_id: str = Field(description="Your own ID, e.g. email")
+    preset_name: str = Field(description="Name from list_presets")
+    name: str | None = None
+    picture: WebUrl | None = None
 
 
 class ParticipantPath(AppParams):
@@ -94,9 +94,9 @@ class GetParticipant(ParticipantPath):
 class UpdateParticipant(ParticipantPath):
     """Edit a participant's name, picture or preset."""
 
-    name: str | None = Field(default=None, description="Display name")
-    picture: HttpsUrl | None = Field(default=None, description="Picture URL")
-    preset_name: str | None = Field(default=None, description="Preset to apply (list_presets)")
+    name: str | None = None
+    picture: WebUrl | None = None
+    preset_name: str | None = Field(default=None, description="Name from list_presets")
 
 
 class DeleteParticipant(ParticipantPath):
@@ -117,7 +117,8 @@ ENDPOINTS = [
     Endpoint("get_meeting", "GET", _M + "/{meeting_id}", GetMeeting, "Get meeting", default_toolset=True),
     Endpoint("update_meeting", "PATCH", _M + "/{meeting_id}", UpdateMeeting, "Update meeting",
              check_with="get_meeting", default_toolset=True),
-    Endpoint("replace_meeting", "PUT", _M + "/{meeting_id}", ReplaceMeeting, "Replace meeting"),
+    # PUT: idempotent, but every field left out is reset.
+    Endpoint("replace_meeting", "PUT", _M + "/{meeting_id}", ReplaceMeeting, "Replace meeting", destructive=True),
     Endpoint("list_meeting_participants", "GET", _P, ListParticipants, "List meeting participants",
              default_toolset=True),
     Endpoint("add_participant", "POST", _P, AddParticipant, "Add participant",

@@ -105,9 +105,9 @@ class DesignTokens(Params):
 
 class PresetUI(Params):
     design_tokens: DesignTokens
-    # `unknown` in the reference; in practice an object of UI overrides. Typed as an open object so
-    # every schema node has a type (Gemini/Vertex clients reject an untyped one); passed through as given.
-    config_diff: JsonObject | None = Field(default=None, description="UI config overrides")
+    # `unknown` in the reference; in practice an object of UI overrides, with keys the reference
+    # doesn't list: taken as JSON text (see JsonObject), sent as the object.
+    config_diff: JsonObject | None = Field(default=None, description="UI overrides, JSON object as text")
 
 
 # --- permissions ------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ UIPatch = _partial(PresetUI)
 
 # --- tools ------------------------------------------------------------------------------------
 
-_NAME = "Preset name (add_participant's preset_name)"
+_NAME = "add_participant's preset_name"
 _CONFIG = "Meeting type and media limits"
 _UI = "Theme"
 _PERMISSIONS = "Participant permissions"
@@ -253,7 +253,7 @@ class DeletePreset(AppParams):
 
 
 class UpdatePreset(AppParams):
-    """Update a preset; send only the fields to change, at any depth."""
+    """Update a preset's given fields (nested merging is undocumented: send changed objects whole)."""
 
     preset_id: PresetId
     config: ConfigPatch | None = Field(default=None, description=_CONFIG)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_serializer, field_validator
 
 from rtk_mcp.catalog.common import (
     FROM_LIST_MEETINGS,
     AppParams,
-    HttpsUrl,
     ISOTime,
     ListedBy,
     MeetingId,
@@ -17,6 +16,7 @@ from rtk_mcp.catalog.common import (
     Params,
     PathId,
     PerPage,
+    WebUrl,
 )
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AudioConfig, BucketConfig, RtmpConfig, StorageConfig, VideoConfig
@@ -31,12 +31,12 @@ class ListRecordings(AppParams):
     status: list[Literal["INVOKED", "RECORDING", "UPLOADING", "UPLOADED"]] | None = Field(
         default=None, description="Any of these statuses"
     )
-    expired: bool | None = Field(default=None, description="Filter by download-link expiry")
+    expired: bool | None = Field(default=None, description="Download link expired")
     search: str | None = Field(default=None, description="Meeting ID or title")
     start_time: ISOTime | None = None
     end_time: ISOTime | None = None
     sort_by: Literal["invokedTime"] | None = Field(default=None, description="Sort field")
-    sort_order: Literal["ASC", "DESC"] | None = Field(default=None, description="Sort direction")
+    sort_order: Literal["ASC", "DESC"] | None = None
     page_no: PageNo | None = None
     per_page: PerPage | None = None
 
@@ -49,7 +49,7 @@ class StartRecording(AppParams):
     """Record a live meeting (meeting_id) or a web page (url); update_recording stops it."""
 
     meeting_id: Annotated[str, FROM_LIST_MEETINGS] | None = None
-    url: HttpsUrl | None = Field(default=None, description="Record this page instead")
+    url: WebUrl | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
     audio_config: AudioConfig | None = Field(default=None, description="Audio output")
     video_config: VideoConfig | None = Field(default=None, description="Video output")
@@ -86,6 +86,7 @@ class LayerOutput(Params):
 
 
 class Layer(Params):
+    name: str = Field(min_length=1)
     file_name_prefix: str | None = None
     outputs: list[LayerOutput] | None = None
 
@@ -94,8 +95,30 @@ class StartTrackRecording(AppParams):
     """Record a meeting's tracks separately; layers map tracks to outputs."""
 
     meeting_id: Annotated[str, FROM_LIST_MEETINGS]
-    layers: dict[str, Layer] = Field(description="Keyed by layer name")
+    # The API takes an object keyed by layer name: an open map, which strict provider modes refuse to
+    # describe. Agents send a list of named layers; the request carries the object.
+    layers: list[Layer] = Field(min_length=1, description="One per layer, names unique")
     max_seconds: int | None = Field(default=None, description="Max length (beta)")
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _from_object(cls, layers: Any) -> Any:
+        """The API's own form (an object keyed by name) is accepted too."""
+        if isinstance(layers, dict):
+            return [{**layer, "name": name} if isinstance(layer, dict) else layer for name, layer in layers.items()]
+        return layers
+
+    @field_validator("layers")
+    @classmethod
+    def _unique_names(cls, layers: list[Layer]) -> list[Layer]:
+        names = [layer.name for layer in layers]
+        if len(set(names)) != len(names):
+            raise ValueError("layer names must be unique")
+        return layers
+
+    @field_serializer("layers")
+    def _keyed_by_name(self, layers: list[Layer]) -> dict[str, Any]:
+        return {layer.name: layer.model_dump(mode="json", exclude={"name"}, exclude_none=True) for layer in layers}
 
 
 _R = "/{app_id}/recordings"

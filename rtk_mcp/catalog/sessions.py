@@ -33,11 +33,11 @@ class ListSessions(AppParams):
     associated_id: str | None = Field(default=None, description="Meeting ID")
     start_time: ISOTime | None = None
     end_time: ISOTime | None = None
-    participants: str | None = Field(default=None, description="Participant count range, e.g. 1:10")
+    participants: str | None = Field(default=None, description="Participants filter (syntax undocumented)")
     search: str | None = Field(default=None, description="Meeting title/ID or session ID")
-    status: Literal["LIVE", "ENDED"] | None = Field(default=None, description="Session state")
+    status: Literal["LIVE", "ENDED"] | None = None
     sort_by: Literal["minutesConsumed", "createdAt"] | None = Field(default=None, description="Sort field")
-    sort_order: SortOrder | None = Field(default=None, description="Sort direction")
+    sort_order: SortOrder | None = None
     page_no: PageNo | None = None
     per_page: PerPage | None = None
 
@@ -55,13 +55,13 @@ class GetSession(_SessionParams):
 class ListSessionParticipants(_SessionParams):
     """List a session's participants."""
 
-    search: str | None = Field(default=None, description="Search string")
-    include_peer_events: bool | None = Field(default=None, description="Include peer events")
+    search: str | None = None
+    include_peer_events: bool | None = None
     view: Literal["raw", "consolidated"] | None = Field(
         default=None, description="Breakout durations: per room or summed"
     )
     sort_by: Literal["joinedAt", "duration"] | None = Field(default=None, description="Sort field")
-    sort_order: SortOrder | None = Field(default=None, description="Sort direction")
+    sort_order: SortOrder | None = None
     page_no: PageNo | None = None
     per_page: PerPage | None = None
 
@@ -70,7 +70,7 @@ class GetSessionParticipant(_SessionParams, _Filtered):
     """Get a session participant, optionally with device, network, quality stats."""
 
     participant_id: Annotated[PathId, ListedBy("list_session_participants")]
-    include_peer_events: bool | None = Field(default=None, description="Include peer events")
+    include_peer_events: bool | None = None
 
 
 class _Content(_SessionParams):
@@ -81,7 +81,7 @@ class _Content(_SessionParams):
 class _Window(_Content):
     offset: int | None = Field(default=None, ge=0, description="First entry, 0-based; implies include_content",
                                json_schema_extra=unstated_minimum)
-    limit: int | None = Field(default=None, ge=1, le=MAX_WINDOW, description="Entries to return (default 200, max 1000)")
+    limit: int | None = Field(default=None, ge=1, le=MAX_WINDOW, description="Entries to return, default 200")
 
 
 class GetSessionChat(_Window):
@@ -98,12 +98,11 @@ class GetSessionSummary(_Content):
     """Get a session's AI summary (see generate_session_summary): a download URL, or with include_content its
     Markdown text."""
 
-    wait_s: int | None = Field(default=None, ge=1, le=120, description="Wait up to N s (max 120) for a summary "
-                               "being generated")
+    wait_s: int | None = Field(default=None, ge=1, le=120, description="Wait up to N s for a summary being generated")
 
 
 class GenerateSessionSummary(_SessionParams):
-    """Generate a summary of a session's transcript; then use get_session_summary."""
+    """Generate a session's transcript summary, asynchronously: get_session_summary has it after a while."""
 
 
 class GetPeerReport(_Filtered):

@@ -25,15 +25,15 @@ WebhookId = Annotated[PathId, ListedBy("list_webhooks")]
 
 
 class ListWebhooks(AppParams):
-    """List the app's webhooks (id, name, url, events, enabled)."""
+    """List webhooks (id, name, url, events, enabled)."""
 
 
 class CreateWebhook(AppParams):
     """Register a webhook: RealtimeKit POSTs the chosen meeting events to `url`."""
 
-    events: list[WebhookEvent] = Field(description="Events to deliver")
-    name: str = Field(description="Webhook name")
-    url: HttpsUrl = Field(description="Receives the events")
+    events: list[WebhookEvent] = Field(min_length=1, description="Events to deliver")
+    name: str
+    url: HttpsUrl = Field(description="https URL for the events")
     enabled: bool | None = Field(default=None, description="Active on creation")
 
 
@@ -44,7 +44,7 @@ class GetWebhook(AppParams):
 
 
 class ReplaceWebhook(CreateWebhook):
-    """Replace all of a webhook's settings (update_webhook changes some)."""
+    """Replace all of a webhook's settings; omitted ones reset (update_webhook changes some)."""
 
     webhook_id: WebhookId
     enabled: bool | None = Field(default=None, description="Active or not")
@@ -55,9 +55,9 @@ class UpdateWebhook(AppParams):
 
     webhook_id: WebhookId
     enabled: bool | None = Field(default=None, description="Active or not")
-    events: list[WebhookEvent] | None = Field(default=None, description="Events to deliver")
-    name: str | None = Field(default=None, description="Webhook name")
-    url: HttpsUrl | None = Field(default=None, description="Receives the events")
+    events: list[WebhookEvent] | None = Field(default=None, min_length=1, description="Events to deliver")
+    name: str | None = None
+    url: HttpsUrl | None = Field(default=None, description="https URL for the events")
 
 
 class DeleteWebhook(AppParams):
@@ -71,7 +71,8 @@ ENDPOINTS = [
     Endpoint("list_webhooks", "GET", _W, ListWebhooks, "List webhooks"),
     Endpoint("create_webhook", "POST", _W, CreateWebhook, "Create webhook", check_with="list_webhooks"),
     Endpoint("get_webhook", "GET", _W + "/{webhook_id}", GetWebhook, "Get webhook"),
-    Endpoint("replace_webhook", "PUT", _W + "/{webhook_id}", ReplaceWebhook, "Replace webhook"),
+    # PUT: idempotent, but every field left out is reset.
+    Endpoint("replace_webhook", "PUT", _W + "/{webhook_id}", ReplaceWebhook, "Replace webhook", destructive=True),
     Endpoint("update_webhook", "PATCH", _W + "/{webhook_id}", UpdateWebhook, "Edit webhook", check_with="get_webhook"),
     Endpoint("delete_webhook", "DELETE", _W + "/{webhook_id}", DeleteWebhook, "Delete webhook", destructive=True),
 ]
