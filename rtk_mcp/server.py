@@ -89,13 +89,16 @@ def tool_definitions(endpoints: Iterable[Endpoint], *, output_schemas: bool = Fa
 
 
 def annotations(endpoint: Endpoint) -> types.ToolAnnotations:
-    """All five hints, spelled out for every tool rather than left to the MCP defaults: clients
-    differ in how they treat an absent hint, and a reviewer should see each decision."""
+    """The hints, spelled out rather than left to the MCP defaults: clients differ in how they treat
+    an absent hint, and a reviewer should see each decision. A read-only tool leaves out
+    destructiveHint and idempotentHint, which the protocol defines as meaningful only when readOnlyHint
+    is false (they would say nothing, in every conversation, for 24 tools)."""
+    writes = not endpoint.read_only
     return types.ToolAnnotations(
         title=endpoint.title,
         read_only_hint=endpoint.read_only,
-        destructive_hint=endpoint.destructive,
-        idempotent_hint=endpoint.idempotent,
+        destructive_hint=endpoint.destructive if writes else None,
+        idempotent_hint=endpoint.idempotent if writes else None,
         open_world_hint=True,  # every tool talks to the RealtimeKit API
     )
 

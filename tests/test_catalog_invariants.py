@@ -81,10 +81,14 @@ def test_descriptions_are_present_and_concise(tools: list[dict[str, Any]]) -> No
         assert 20 <= len(tool["description"]) <= 400, tool["name"]
 
 
-def test_every_tool_spells_out_all_five_annotations(tools: list[dict[str, Any]]) -> None:
+def test_every_tool_spells_out_every_meaningful_annotation(tools: list[dict[str, Any]]) -> None:
     for tool in tools:
         annotations = tool["annotations"]
-        assert set(annotations) == {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+        # destructiveHint and idempotentHint mean something only when readOnlyHint is false (MCP spec).
+        meaningful = {"title", "readOnlyHint", "openWorldHint"}
+        if not annotations["readOnlyHint"]:
+            meaningful |= {"destructiveHint", "idempotentHint"}
+        assert set(annotations) == meaningful, tool["name"]
         assert annotations["title"], tool["name"]
 
 
@@ -94,7 +98,7 @@ def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]])
         assert hints["readOnlyHint"] is (endpoint.method == "GET"), tool["name"]
         assert hints["openWorldHint"], tool["name"]
         if endpoint.method == "GET":
-            assert hints["idempotentHint"] and not hints["destructiveHint"], tool["name"]
+            assert endpoint.idempotent and not endpoint.destructive, tool["name"]
         if tool["name"].startswith(("delete_", "kick_", "stop_")):
             assert hints["destructiveHint"], tool["name"]
         if tool["name"].startswith(("create_", "add_", "start_", "generate_")):

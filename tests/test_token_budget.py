@@ -23,7 +23,7 @@ from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
 
 #: The whole catalogue as served, with every documented parameter, every nested object spelled out in
-#: every tool that takes it, every node typed and all five annotations on every tool.
+#: every tool that takes it, every node typed and every meaningful annotation on every tool.
 BUDGET = 12_500
 
 @pytest.fixture(scope="module")

@@ -156,12 +156,14 @@ def _url_check(*schemes: str) -> Callable[[str], str]:
 # strict mode and Gemini (see rtk_mcp.catalog.endpoint's dialect notes); validation checks the rest.
 
 #: A URL RealtimeKit fetches (a picture, a watermark, a page to record): http or https.
-WebUrl = Annotated[str, AfterValidator(_url_check("http", "https")), Field(json_schema_extra={"pattern": "^https?://"})]
+WebUrl = Annotated[str, AfterValidator(_url_check("http", "https")),
+                   Field(json_schema_extra={"pattern": "^https?://"})]
 #: A URL RealtimeKit sends meeting events to: https only, a deliberate rule of ours (events carry
 #: participant data), stated in the description of the fields that take it.
 HttpsUrl = Annotated[str, AfterValidator(_url_check("https")), Field(json_schema_extra={"pattern": "^https://"})]
 #: Where a recording or livestream is pushed: rtmp or rtmps.
-StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")), Field(json_schema_extra={"pattern": "^rtmps?://"})]
+StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),
+                      Field(json_schema_extra={"pattern": "^rtmps?://"})]
 
 
 def unstated_minimum(schema: dict[str, object]) -> None:

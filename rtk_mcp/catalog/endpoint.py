@@ -211,8 +211,8 @@ def _clean(node: Any, defs: dict[str, Any], portable: bool) -> Any:
 # - ``pattern``: kept. OpenAI strict and Gemini take it; Anthropic's strict grammar takes simple ones.
 # - ``minimum``/``maximum`` (and exclusive forms), ``minLength``/``maxLength``, ``maxItems``, and
 #   ``minItems`` above 1: Anthropic's strict grammar refuses them, so a bound is written into the
-#   description instead ("150-1000"; a lone minimum of 1 goes without saying). ``minItems: 1`` stays
-#   (Anthropic takes 0 and 1).
+#   description instead ("150-1000"; a lone minimum of 0 or 1 goes without saying).
+#   ``minItems: 1`` stays (Anthropic takes 0 and 1).
 # - ``additionalProperties: false`` on every object: strict OpenAI and Anthropic require it; Gemini's
 #   conversion drops it. (An open map cannot be written portably, so the catalog has none.)
 # - ``const``: Gemini's schema model has no ``const``; ``enum`` with the one value says the same.
@@ -239,7 +239,7 @@ def _portable(node: dict[str, Any]) -> dict[str, Any]:
     high = out.pop("maximum", None)
     if low is not None and high is not None:
         notes.append(f"{low}-{high}")
-    elif low is not None and low != 1:  # a size or count of 0 is never meant: not worth saying
+    elif low is not None and low not in (0, 1):  # not negative, or not 0, goes without saying
         notes.append(f"min {low}")
     elif high is not None:
         notes.append(f"max {high}")
