@@ -226,7 +226,7 @@ class AppParams(Params):
 
     Described in every tool: hosts load one definition at a time, and some SDK helpers drop the
     server's instructions, so a tool must not rely on either to explain its arguments. Where app ids
-    come from (list_apps) is said by the error a call without any app gets, and by a 404's hint.
+    come from is said in a word (list_apps), as the tests require of every id.
     """
 
-    app_id: AppId | None = Field(default=None, description="Default RTK_APP_ID")
+    app_id: AppId | None = Field(default=None, description="Default RTK_APP_ID; list_apps")

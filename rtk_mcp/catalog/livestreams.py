@@ -84,7 +84,7 @@ class GetLivestream(_LivestreamParams):
 
 _M = "/{app_id}/meetings/{meeting_id}"
 ENDPOINTS = [
-    Endpoint("create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream, "Create independent livestream",
+    Endpoint("create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream, "Create livestream",
              check_with="list_livestreams"),
     Endpoint("list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, "List livestreams",
              items_key="livestreams"),
@@ -95,7 +95,7 @@ ENDPOINTS = [
     Endpoint("get_livestream_analytics", "GET", "/{app_id}/analytics/livestreams/overall", GetLivestreamAnalytics,
              "Get livestream analytics"),
     Endpoint("get_meeting_active_livestream", "GET", _M + "/active-livestream", GetMeetingActiveLivestream,
-             "Get meeting's active livestream"),
+             "Get active livestream"),
     Endpoint("get_livestream_session", "GET", "/{app_id}/livestreams/sessions/{livestream_session_id}",
              GetLivestreamSession, "Get livestream session"),
     Endpoint("get_active_livestream_session", "GET", "/{app_id}/livestreams/{livestream_id}/active-livestream-session",

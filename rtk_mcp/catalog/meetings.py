@@ -33,7 +33,7 @@ class _MeetingBody(AppParams):
         default=None, ge=60, le=600, description="Alive after last participant leaves"
     )
     summarize_on_end: bool | None = Field(default=None, description="AI summary; needs transcription")
-    ai_config: AIConfig | None = Field(default=None, description="Transcription and summary")
+    ai_config: AIConfig | None = None
 
 
 class CreateMeeting(_MeetingBody):

@@ -221,7 +221,6 @@ UIPatch = _partial(PresetUI)
 _NAME = "add_participant's preset_name"
 _CONFIG = "Meeting type and media limits"
 _UI = "Theme"
-_PERMISSIONS = "Participant permissions"
 
 
 class ListPresets(AppParams):
@@ -237,7 +236,7 @@ class CreatePreset(AppParams):
     config: PresetConfig = Field(description=_CONFIG)
     name: str = Field(min_length=1, description=_NAME)
     ui: PresetUI = Field(description=_UI)
-    permissions: Permissions | None = Field(default=None, description=_PERMISSIONS)
+    permissions: Permissions | None = None
 
 
 class GetPreset(AppParams):
@@ -258,7 +257,7 @@ class UpdatePreset(AppParams):
     preset_id: PresetId
     config: ConfigPatch | None = Field(default=None, description=_CONFIG)
     name: str | None = Field(default=None, min_length=1, description=_NAME)
-    permissions: PermissionsPatch | None = Field(default=None, description=_PERMISSIONS)
+    permissions: PermissionsPatch | None = None
     ui: UIPatch | None = Field(default=None, description=_UI)
 
 

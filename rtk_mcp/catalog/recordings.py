@@ -51,8 +51,8 @@ class StartRecording(AppParams):
     meeting_id: Annotated[str, FROM_LIST_MEETINGS] | None = None
     url: WebUrl | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
-    audio_config: AudioConfig | None = Field(default=None, description="Audio output")
-    video_config: VideoConfig | None = Field(default=None, description="Video output")
+    audio_config: AudioConfig | None = None
+    video_config: VideoConfig | None = None
     file_name_prefix: str | None = Field(default=None, description="Output file name prefix")
     max_seconds: int | None = Field(default=None, ge=60, le=86400, description="Max length")
     interactive_config: InteractiveConfig | None = Field(default=None, description="HLS timed metadata (.tar)")
@@ -131,7 +131,7 @@ ENDPOINTS = [
              "Get active recording"),
     Endpoint("get_recording", "GET", _R + "/{recording_id}", GetRecording, "Get recording"),
     # PUT (idempotent), but "stop" ends the recording irreversibly.
-    Endpoint("update_recording", "PUT", _R + "/{recording_id}", UpdateRecording, "Pause/resume/stop recording",
+    Endpoint("update_recording", "PUT", _R + "/{recording_id}", UpdateRecording, "Control recording",
              destructive=True, default_toolset=True),
     Endpoint("start_track_recording", "POST", _R + "/track", StartTrackRecording, "Start track recording",
              check_with="list_recordings", returns_nothing=True),
