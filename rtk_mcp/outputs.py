@@ -1,37 +1,70 @@
-"""Output schemas (``--output-schemas``): what each tool's result looks like, loosely but correctly.
+"""Output schemas (``--output-schemas``): the documented fields of each tool's result, typed.
 
-Off by default: an ``outputSchema`` per tool would add thousands of tokens to every conversation,
-and the results are compact JSON an agent reads anyway. When on, each schema describes the
-*shaped* result (see :mod:`rtk_mcp.shaping`), not the raw API response:
+Off by default: an ``outputSchema`` per tool adds thousands of tokens to every conversation, and the
+results are compact JSON an agent reads anyway. When on, each schema describes the *shaped* result
+(see :mod:`rtk_mcp.shaping`), not the raw API response, with the fields the reference documents for
+the response (``output_fields.json``, written from it by ``tools/gen_output_schemas.py``), so a typed
+client (FastMCP's, for one) gets classes with those fields:
 
-- every result is a JSON object (a non-object ``data`` is wrapped as ``{"data": ...}``, an empty
-  response is ``{"ok": true}``);
-- a list tool's items are an array of objects, under ``data`` or, where the API nests them, under
-  the endpoint's ``items_key``; ``paging`` is an object; a cut list says so in ``truncated``.
+- a single object's fields come at the top of the result; a list's items are under ``data`` (an
+  array of objects with their documented fields), next to ``paging``; a response with both an
+  object and paging keeps them under ``data`` and ``paging``, so both forms are described;
+- a cut result says so in ``truncated`` (``true`` with a ``note`` when nothing could be kept, else
+  an object saying what was left out and how to get it); an empty response is ``{"ok": true}``.
 
-Nothing is required and unknown keys are allowed, so a schema never rejects a valid answer (the
-API adds fields over time and drops nulls); it tells a client where the items and paging are.
-These are written from the catalog and the reference's response shapes, not read at runtime.
+Nothing is required, no value is limited to an enum or format, and unknown keys are allowed, so a
+schema never rejects a valid answer: the API adds fields and values over time, and results drop
+null fields.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from rtk_mcp.catalog import Endpoint
 
-__all__ = ["output_schema"]
+__all__ = ["FIELDS_FILE", "output_schema"]
 
-_OBJECT = {"type": "object"}
-_TRUNCATED = {"type": ["object", "boolean"], "description": "Present when the result was cut to fit"}
+#: The documented ``data``/``paging`` fields of every tool's response (see tools/gen_output_schemas.py).
+FIELDS_FILE = Path(__file__).with_name("output_fields.json")
+
+_INT = {"type": "integer"}
+_TRUNCATED = {
+    "description": "Present when the result was cut to fit",
+    "anyOf": [
+        {"type": "boolean"},
+        {
+            "type": "object",
+            "properties": {
+                "field": {"type": "string"}, "returned": _INT, "omitted": _INT, "how_to_get_more": {"type": "string"},
+                "next": {"type": "object", "properties": {"page_no": _INT, "per_page": _INT}},
+            },
+        },
+    ],
+}
+
+
+@functools.cache
+def _documented() -> dict[str, Any]:
+    return json.loads(FIELDS_FILE.read_text())
 
 
 def output_schema(endpoint: Endpoint) -> dict[str, Any]:
     """The ``outputSchema`` of ``endpoint``'s tool."""
-    if not endpoint.list_result:
-        return {"type": "object", "properties": {"truncated": _TRUNCATED}}
-    items = {"type": "array", "items": _OBJECT, "description": "The items (see the fields argument)"}
-    return {
-        "type": "object",
-        "properties": {endpoint.items_key or "data": items, "paging": _OBJECT, "truncated": _TRUNCATED},
-    }
+    documented = _documented()[endpoint.name]
+    data, paging = documented.get("data", {}), documented.get("paging")
+    properties: dict[str, Any] = {}
+    if data.get("type") == "object":
+        properties.update(data.get("properties", {}))
+    if data.get("type") != "object" or paging is not None:
+        properties["data"] = data
+    if paging is not None:
+        properties["paging"] = paging
+    if endpoint.returns_nothing:
+        properties["ok"] = {"type": "boolean"}
+    properties["truncated"] = _TRUNCATED
+    properties["note"] = {"type": "string", "description": "Why a result was cut"}
+    return {"type": "object", "properties": json.loads(json.dumps(properties))}

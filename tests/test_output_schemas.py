@@ -6,9 +6,15 @@ against a server with output schemas on, and each structured result is checked w
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
@@ -18,6 +24,7 @@ from tests.conftest import FakeAPI, settings
 from tests.test_sandbox_flows import FLOWS, Tools
 
 ALL_TOOLS = {ep.name for ep in ENDPOINTS}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class CheckedTools(Tools):
@@ -68,3 +75,47 @@ async def test_list_results_put_their_items_where_the_schema_says() -> None:
             assert not result.is_error
             (items_key,) = [k for k, v in schemas[name]["properties"].items() if v.get("type") == "array"]
             assert isinstance(result.structured_content[items_key], list) and result.structured_content[items_key]
+
+
+def test_the_output_fields_are_the_references() -> None:
+    """rtk_mcp/output_fields.json is what tools/gen_output_schemas.py writes from the reference."""
+    check = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_output_schemas.py"), "--check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+async def test_results_carry_the_documented_fields_under_their_schema() -> None:
+    server = build_server(sandbox_settings(), transport=sandbox_transport(None), output_schemas=True)
+    async with Client(server) as client:
+        schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
+        listed = await client.call_tool("list_meetings", {})
+    item_fields = schemas["list_meetings"]["properties"]["data"]["items"]["properties"]
+    assert {"id", "title", "status", "created_at"} <= set(item_fields)
+    assert set(listed.structured_content["data"][0]) <= set(item_fields)
+    meeting = schemas["get_meeting"]["properties"]
+    assert meeting["recording_config"]["properties"]["video_config"]["properties"]["width"] == {"type": "number"}
+    assert '"required"' not in json.dumps(schemas) and '"enum"' not in json.dumps(schemas)
+
+
+#: tools/benchmark.py's peer environment: FastMCP 2 needs mcp 1.x, so it cannot share the test venv.
+PEER_PYTHON = ROOT / ".bench" / "fastmcp-venv" / "bin" / "python"
+
+
+def test_a_fastmcp_2_client_gets_typed_fields_for_meetings() -> None:
+    """FastMCP 2 builds result classes from outputSchema: with the documented fields, list_meetings'
+    items and get_meeting's result have them (not the empty classes a loose schema gave)."""
+    if not PEER_PYTHON.exists():
+        message = f"no FastMCP 2 environment at {PEER_PYTHON} (the README's test command creates it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RTK_"))}
+    run = subprocess.run([str(PEER_PYTHON), str(ROOT / "tests" / "fastmcp_typed_client.py"), sys.executable,
+                          "-m", "rtk_mcp", "--sandbox", "--output-schemas"],
+                         capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert {"data", "paging"} <= set(seen["list_fields"])
+    assert {"id", "title", "status", "created_at", "updated_at"} <= set(seen["item_fields"])
+    assert {"id", "title", "recording_config", "ai_config"} <= set(seen["meeting_fields"])
+    assert seen["meeting_title"] and seen["meeting_id_matches"]
