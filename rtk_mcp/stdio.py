@@ -1,264 +1,182 @@
-"""MCP over stdio with one reader and one writer thread for the whole session.
+"""MCP over stdio: the SDK's transport, with every line answered and a bound on work in flight.
 
-The SDK's stdio transport reads each line, writes each answer and flushes it through anyio's worker
-pool: three round trips between the event loop and a thread per tool call. Here a reader thread and
-a writer thread each own one end of the wire and hand lines over without waiting for an answer,
-which takes what a call costs on top of its API request from about 0.9 ms to about 0.65 ms
-(``tools/benchmark.py``). What the SDK's transport guarantees still holds:
+The SDK's ``stdio_server`` owns the writing side: it serves from a private duplicate of fd 1 and
+points fd 1 at stderr meanwhile, so stray output cannot corrupt the JSON-RPC stream. Three things
+it does not do, added here around it:
 
-- file descriptors stay blocking: nothing switches them to ``O_NONBLOCK``, which would leak into a
-  terminal or into the client's end of a shared pipe after we exit;
-- while serving, fd 1 points at stderr and fd 0 at the null device, so a stray ``print`` (ours, a
-  library's, a child process's) can never corrupt the JSON-RPC stream; both are restored on exit;
-- a line may be any length; one that is not JSON-RPC is reported to the server as such, and serving
-  goes on;
-- at end of input, answers already produced are written out before ``stdio_transport`` returns;
+- **Every line is answered.** The SDK drops a line it cannot parse, and the client waits forever.
+  Each raw line is screened first (:mod:`rtk_mcp.wire`); a line the server cannot take is answered
+  with the JSON-RPC error the specification names, and serving goes on.
+- **Bounded work.** A client may pipe calls faster than the API answers them. At most
+  :data:`MAX_OPEN_REQUESTS` requests are with the server at once; while that many are open, reading
+  pauses, so the client's writes block instead of the process's memory growing.
+- **Answers for what was read before input ends.** At the end of input the SDK cancels the requests
+  still running, so ``printf '...' | rtk-mcp`` loses its last answers. Here the end is held back
+  until each request passed on is answered, cancelled by the client, or a grace period has run out
+  (a hung call must not keep the process alive).
 
-and two things are added: at end of input, requests already read get up to 10 s to be answered
-before serving stops (the SDK's transport stops at once, so ``printf '...' | rtk-mcp`` could lose its
-last answer); and a client that stops reading (its end of stdout closed) ends the session, where the
-SDK's transport would keep serving into the void.
-
-On Windows (no ``fcntl``) the SDK's transport is used.
-
-Threads use ``os.read``/``os.write`` on private duplicates of the descriptors, never a buffered
-file object: a daemon thread blocked inside a buffered reader would hold its lock at interpreter
-shutdown.
+Reading stdin ourselves (so screening sees raw lines) means claiming fd 0 as the SDK would: it is
+served from a private duplicate and points at the null device while serving, so a child process
+cannot steal the client's input; it is restored on exit. Descriptors stay blocking.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import logging
 import os
-import queue
-import re
 import sys
-import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import asynccontextmanager, suppress
+from functools import partial
+from io import TextIOWrapper
+from typing import Any, BinaryIO
 
 import anyio
 import mcp_types as types
-from mcp.shared.dispatcher import as_request_id, coerce_request_id
-from mcp.shared.message import SessionMessage
+from anyio.streams.memory import MemoryObjectSendStream
+from mcp.server.stdio import stdio_server
+from mcp.shared.dispatcher import coerce_request_id
+from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp_types import RequestId
 
 from rtk_mcp.wire import screen
 
-__all__ = ["stdio_transport"]
+__all__ = ["stdio_transport", "MAX_OPEN_REQUESTS"]
 
-_CHUNK = 1 << 16
-#: How long queued answers may take to drain at exit (a client that stopped reading can't block us).
-_DRAIN_SECONDS = 5.0
-#: After the end of input, how long requests already read may take to be answered before they are
-#: cancelled: ``printf '...' | rtk-mcp`` gets its answers, a hung call cannot hold the process.
-_EOF_GRACE_SECONDS = 10.0
-_LINE_END = re.compile(rb"[\r\n]")  # like the SDK's text layer: a bare CR ends a line too
-_in_use = threading.Lock()  # the standard streams can be claimed once at a time
+logger = logging.getLogger("rtk_mcp")
+
+#: How long requests read before the end of input may still run; then serving stops and they are
+#: answered as cancelled.
+END_OF_INPUT_GRACE_SECONDS = 10.0
+#: Requests with the server at once. Far above what the API's rate limits let through, and low
+#: enough that a flood of piped calls holds little memory while it waits.
+MAX_OPEN_REQUESTS = 64
 
 
 @asynccontextmanager
 async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
-    """``(read_stream, write_stream)`` for ``Server.run``, over the process's stdin and stdout."""
-    loop = asyncio.get_running_loop()  # before claiming anything: this transport needs asyncio
-    if not _in_use.acquire(blocking=False):
-        raise RuntimeError("the standard streams are already being served in this process")
-    try:
-        wire_in, wire_out, restore = _claim_standard_streams()
-    except BaseException:
-        _in_use.release()
-        raise
-    lines: asyncio.Queue[bytes | None] = asyncio.Queue()
-    answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    pending = _Pending()
-    writer: threading.Thread | None = None
+    """``(read_stream, write_stream)`` for ``Server.run``, over the process's stdin and stdout.
 
-    def deliver(line: bytes | None) -> None:
-        _call_soon(loop, lines.put_nowait, line)
-
-    def hang_up() -> None:  # from the writer thread: the client stopped reading
-        _call_soon(loop, pending.hang_up)
-        deliver(None)
-
-    try:
-        threading.Thread(target=_read_lines, args=(wire_in, deliver), name="rtk-mcp-stdin", daemon=True).start()
-        writer = threading.Thread(target=_write_answers, args=(wire_out, answers, hang_up), name="rtk-mcp-stdout",
-                                  daemon=True)
-        writer.start()
-        read_send, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](16)
-        write_stream, write_receive = anyio.create_memory_object_stream[SessionMessage](16)
-        reading = anyio.CancelScope()
-
-        async def pump_in() -> None:
-            with reading:
-                async with read_send:
-                    while (line := await lines.get()) is not None:
-                        # Invalid UTF-8 is replaced, not refused: the request still gets an answer.
-                        screened = screen(line.decode("utf-8", "replace"))
-                        if screened.reply is not None:  # a line the server could not take is answered here
-                            answers.put(json.dumps(screened.reply, separators=(",", ":")).encode() + b"\n")
-                            continue
-                        if screened.line is None:
-                            continue
-                        try:
-                            message = types.jsonrpc_message_adapter.validate_json(screened.line, by_name=False)
-                        except Exception as exc:  # not JSON-RPC: the server answers it, serving goes on
-                            message = exc
-                        else:
-                            pending.read(message)
-                        try:
-                            await read_send.send(message if isinstance(message, Exception) else SessionMessage(message))
-                        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                            return  # the server stopped reading: serving is over
-                    await pending.settle(_EOF_GRACE_SECONDS)
-
-        async def pump_out() -> None:
-            async with write_receive:
-                async for outgoing in write_receive:
-                    pending.written(outgoing.message)
-                    answers.put(outgoing.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
-
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(pump_in)
-            tasks.start_soon(pump_out)
-            try:
-                yield read_stream, write_stream
-            finally:
-                reading.cancel()  # serving is over: further input no longer matters
-                write_stream.close()  # pump_out still hands over what the server already sent
-    finally:
-        answers.put(None)
-        try:
-            if writer is not None:
-                with anyio.CancelScope(shield=True):  # even when cancelled: drain, then give the fds back
-                    await anyio.to_thread.run_sync(writer.join, _DRAIN_SECONDS)
-        finally:
-            restore()
-            _in_use.release()
-
-
-def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
-    try:
-        loop.call_soon_threadsafe(callback, *args)
-    except RuntimeError:  # the loop has closed: nobody is listening any more
-        pass
-
-
-class _Pending:
-    """Requests read from the client and not yet answered, for the grace at end of input.
-
-    Ids are matched the way the SDK matches them (``"7"`` is request 7; ``true`` or a list is no id),
-    and counted, since a client may reuse an id. A request leaves when its answer is written or when
-    the client cancels it (a cancelled request gets no answer).
+    A client that stops reading ends serving quietly: nobody is left to answer.
     """
-
-    def __init__(self) -> None:
-        self.counts: Counter[RequestId] = Counter()
-        self.changed = asyncio.Event()
-        self.client_gone = False
-
-    def read(self, message: Any) -> None:
-        if isinstance(message, types.JSONRPCRequest):
-            if (key := _request_key(message.id)) is not None:
-                self.counts[key] += 1
-        elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
-            params = message.params if isinstance(message.params, dict) else {}
-            self._settle(_request_key(params.get("requestId")))
-
-    def written(self, message: Any) -> None:
-        if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)):
-            self._settle(_request_key(message.id))
-
-    def hang_up(self) -> None:
-        """No answer can reach the client any more: nothing is worth waiting for."""
-        self.client_gone = True
-        self.changed.set()
-
-    async def settle(self, seconds: float) -> None:
-        """Wait until every request read has been answered (or the client is gone), at most ``seconds``."""
-        with anyio.move_on_after(seconds):
-            while any(self.counts.values()) and not self.client_gone:
-                self.changed.clear()
-                await self.changed.wait()
-
-    def _settle(self, key: RequestId | None) -> None:
-        if key is not None and self.counts[key] > 0:
-            self.counts[key] -= 1
-            self.changed.set()
-
-
-def _request_key(value: object) -> RequestId | None:
-    request_id = as_request_id(value)
-    return None if request_id is None else coerce_request_id(request_id)
-
-
-def _read_lines(fd: int, deliver: Callable[[bytes | None], None]) -> None:
-    """Deliver each non-empty line read from ``fd``, then ``None`` at end of input."""
-    pending = bytearray()
-    while True:
-        try:
-            chunk = os.read(fd, _CHUNK)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            if pending.strip():
-                deliver(bytes(pending))
-            deliver(None)
-            return
-        scan_from = len(pending)  # a long line is searched for its end once, not once per chunk
-        pending += chunk
-        while (end := _LINE_END.search(pending, scan_from)) is not None:
-            line = bytes(pending[: end.start()])
-            del pending[: end.start() + 1]
-            scan_from = 0
-            if line.strip():
-                deliver(line)
-
-
-def _write_answers(fd: int, answers: queue.SimpleQueue[bytes | None], on_broken: Callable[[], None]) -> None:
-    while (data := answers.get()) is not None:
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(fd, view):]
-        except OSError:  # the client closed its end: nothing more can be delivered
-            on_broken()
-            return
-
-
-def _claim_standard_streams() -> tuple[int, int, Callable[[], None]]:
-    """Private duplicates of fds 0 and 1 for the wire; fd 0 then reads the null device and fd 1
-    writes to stderr until the returned ``restore`` puts the wire back."""
-    sys.stdout.flush()
-    wire_in, wire_out = _dup_above_standard(0), _dup_above_standard(1)
-    null = os.open(os.devnull, os.O_RDONLY)
+    stdin, restore_stdin = _claim_stdin()
     try:
-        os.dup2(null, 0)
+        replies_in, replies_out = anyio.create_memory_object_stream[SessionMessage](1)
+        lines = _ScreenedLines(anyio.wrap_file(TextIOWrapper(stdin, encoding="utf-8", errors="replace")), replies_in)
+        async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
+            to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+            server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+            open_requests = _OpenRequests(MAX_OPEN_REQUESTS)
+
+            async def inbound() -> None:
+                """Every message the client sends reaches the server through here."""
+                async with to_server, from_client:
+                    async for item in from_client:
+                        if isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCRequest):
+                            item = SessionMessage(item.message, await open_requests.opened(item.message.id))
+                        await to_server.send(item)
+                    with anyio.move_on_after(END_OF_INPUT_GRACE_SECONDS):
+                        await open_requests.all_settled()
+
+            async def outbound() -> None:
+                async with from_server, to_client:
+                    async for item in from_server:
+                        await to_client.send(item)
+                        if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)):
+                            open_requests.settle(item.message.id)
+
+            async def screened_out(to_client: MemoryObjectSendStream[SessionMessage]) -> None:
+                """The answers to lines the server never saw."""
+                async with replies_out, to_client:
+                    async for reply in replies_out:
+                        await to_client.send(reply)
+
+            async with anyio.create_task_group() as relays:
+                relays.start_soon(inbound)
+                relays.start_soon(outbound)
+                relays.start_soon(screened_out, to_client.clone())
+                yield server_reads, server_writes
+    except* BrokenPipeError:
+        logger.info("the client closed its end of stdout; serving stopped")
     finally:
-        os.close(null)
-    os.dup2(2, 1)
-
-    def restore() -> None:
-        try:
-            sys.stdout.flush()  # stray output buffered while diverted goes where it was headed
-        except (OSError, ValueError):
-            pass
-        os.dup2(wire_in, 0)
-        os.dup2(wire_out, 1)
-        # The duplicates stay open: the reader thread may still be blocked on wire_in, and a closed
-        # descriptor number could be reused under it.
-
-    return wire_in, wire_out, restore
+        restore_stdin()
 
 
-def _dup_above_standard(fd: int) -> int:
+class _ScreenedLines:
+    """The client's lines as the SDK reads them, minus those it cannot take, which are answered."""
+
+    def __init__(self, source: Any, replies: MemoryObjectSendStream[SessionMessage]) -> None:
+        self._source = source
+        self._replies = replies
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._lines()
+
+    async def _lines(self) -> AsyncIterator[str]:
+        async with self._replies:
+            async for line in self._source:
+                screened = screen(line)
+                if screened.reply is not None:
+                    await self._replies.send(SessionMessage(types.JSONRPCError.model_validate(screened.reply)))
+                elif screened.line is not None:
+                    yield screened.line
+
+
+def _claim_stdin() -> tuple[BinaryIO, Callable[[], None]]:
+    """A private duplicate of fd 0 to read, with fd 0 pointed at the null device meanwhile."""
+    if sys.platform == "win32":  # no fcntl: read in place, as the SDK does there
+        return sys.stdin.buffer, lambda: None
     import fcntl
 
-    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    try:
+        private = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+    except OSError:
+        return sys.stdin.buffer, lambda: None
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        os.dup2(devnull, 0)
+    finally:
+        os.close(devnull)
+
+    def restore() -> None:
+        with suppress(OSError):
+            os.dup2(private, 0)
+
+    # closefd=False: a worker thread may still be blocked reading it after serving ends.
+    return os.fdopen(private, "rb", closefd=False), restore
 
 
-if sys.platform == "win32":  # pragma: no cover - no fcntl; the SDK's transport is the portable one
-    from mcp.server.stdio import stdio_server as stdio_transport
+class _OpenRequests:
+    """Requests passed to the server and not settled yet, counted per id as the SDK correlates ids
+    (``"7"`` is request 7) since a client may reuse one; at most ``limit`` at once."""
+
+    def __init__(self, limit: int) -> None:
+        self._counts: Counter[RequestId] = Counter()
+        self._slots = anyio.Semaphore(limit)
+        self._none_open = anyio.Event()
+        self._none_open.set()
+
+    async def opened(self, request_id: RequestId) -> ServerMessageMetadata:
+        """Count the request in (waiting for a slot); the metadata lets the server report one it
+        settles without an answer."""
+        await self._slots.acquire()
+        key = coerce_request_id(request_id)
+        if self._none_open.is_set():
+            self._none_open = anyio.Event()
+        self._counts[key] += 1
+        return ServerMessageMetadata(on_request_unanswered=partial(self._unanswered, key))
+
+    def settle(self, request_id: RequestId | None) -> None:
+        key = None if request_id is None else coerce_request_id(request_id)
+        if self._counts[key] > 0:
+            self._counts[key] -= 1
+            self._slots.release()
+            if not +self._counts:
+                self._none_open.set()
+
+    async def _unanswered(self, key: RequestId) -> None:  # the client cancelled it: no answer is due
+        self.settle(key)
+
+    async def all_settled(self) -> None:
+        await self._none_open.wait()

@@ -23,7 +23,7 @@ from rtk_mcp.catalog import ENDPOINTS
 from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings, text_of
-from tests.stdio_session import JsonHandler, StdioSession, loopback_api
+from tests.stdio_session import JsonHandler, clean_env, loopback_api, stdio_session
 from tests.test_requests import CASES
 
 CANARY_TOKEN = "cfut_CANARY_TOKEN_5e1f0a77d2"
@@ -163,23 +163,20 @@ def echo_api_url() -> Iterator[str]:
         yield url
 
 
-def test_no_canary_on_a_stdio_servers_stdout_or_stderr(echo_api_url: str) -> None:
-    session = StdioSession("--log-level", "DEBUG", env=dict(
-        CLOUDFLARE_API_TOKEN=CANARY_TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9", RTK_APP_ID="app-9",
-        RTK_API_BASE_URL=echo_api_url))
-    try:
-        session.initialize()
+async def test_no_canary_on_a_stdio_servers_stdout_or_stderr(echo_api_url: str) -> None:
+    env = clean_env(CLOUDFLARE_API_TOKEN=CANARY_TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9", RTK_APP_ID="app-9",
+                    RTK_API_BASE_URL=echo_api_url)
+    async with stdio_session("--log-level", "DEBUG", env=env) as session:
+        await session.initialize()
         calls = [("start_recording", ARGUMENTS["start_recording"], False),  # success, echoing the body
                  ("create_meeting", ARGUMENTS["create_meeting"], True),  # 400, echoing token and body
                  ("start_recording", {"meeting_id": "m1", "storage_config": {**STORAGE, "type": "ftp"}}, True)]
         for name, arguments, failing in calls:
-            reply = session.send("tools/call", {"name": name, "arguments": arguments})
-            assert reply is not None and bool(reply["result"].get("isError")) is failing
-    finally:
-        stdout, stderr = session.close()
-    assert "tool=create_meeting POST" in stderr  # DEBUG logging really was on
-    _assert_no_canary(stdout, "stdout")
-    _assert_no_canary(stderr, "stderr")
+            assert bool((await session.call(name, arguments)).get("isError")) is failing
+        await session.end_input()
+    assert "tool=create_meeting POST" in session.stderr  # DEBUG logging really was on
+    _assert_no_canary(b"".join(session.stdout_lines).decode(), "stdout")
+    _assert_no_canary(session.stderr, "stderr")
 
 
 # --redact-secrets: the secrets a call is *for* (participant tokens, stream keys, signed URLs) masked.

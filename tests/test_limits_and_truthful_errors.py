@@ -16,7 +16,7 @@ from mcp import Client
 from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.server import MAX_ERROR_CHARS, build_server
 from tests.conftest import PRESET, TOKEN, FakeAPI, connect, settings, text_of
-from tests.stdio_session import JsonHandler, StdioSession, loopback_api
+from tests.stdio_session import JsonHandler, clean_env, loopback_api, stdio_session
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJwYXJ0aWNpcGFudCI6InAxIn0.c2lnbmF0dXJlLXZhbHVlLTEyMw"
 
@@ -226,23 +226,20 @@ def _calls_with(literal: str) -> dict[str, str]:
     }
 
 
-def test_non_finite_numbers_on_the_wire_are_refused_everywhere() -> None:
+async def test_non_finite_numbers_on_the_wire_are_refused_everywhere() -> None:
     """Lenient parsers (Python's, the SDK's) read these; they must never be sent upstream as invalid JSON."""
     with loopback_api(_CountingAPI) as url:
-        session = StdioSession(env=dict(CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9", RTK_APP_ID="app-9",
-                                        RTK_API_BASE_URL=url))
-        try:
-            session.initialize()
+        async with stdio_session(env=clean_env(CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9",
+                                               RTK_APP_ID="app-9", RTK_API_BASE_URL=url)) as session:
+            await session.initialize()
             request_id = 100
             for literal in ("NaN", "Infinity", "-Infinity", "1e309"):
                 for field, params in _calls_with(literal).items():
                     request_id += 1
-                    reply = session.send_line(
-                        f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", "params": {params}}}',
-                        request_id)
+                    await session.write(
+                        f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", "params": {params}}}\n'.encode())
+                    reply = await session.answer_to(request_id)
                     text = reply["result"]["content"][0]["text"]
                     assert reply["result"]["isError"] and f"'{field}'" in text, (literal, text)
-            assert not session.send("tools/call", {"name": "list_meetings", "arguments": {}})["result"].get("isError")
-        finally:
-            session.close()
+            assert not (await session.call("list_meetings", {})).get("isError")
     assert _CountingAPI.requests == ["/client/v4/accounts/acc-9/realtime/kit/app-9/meetings"]

@@ -16,8 +16,10 @@ import time
 from collections import Counter
 from typing import Any
 
+import anyio
+
 from tests.conftest import TOKEN
-from tests.stdio_session import JsonHandler, StdioSession, loopback_api
+from tests.stdio_session import JsonHandler, clean_env, loopback_api, stdio_session
 
 UPSTREAM_CALLS = 300
 LOCAL_CALLS = 2_700
@@ -114,42 +116,45 @@ def _peak_rss_mb(pid: int) -> float:
     raise AssertionError("no VmHWM")
 
 
-def test_thousands_of_calls_with_random_faults_are_each_answered_once() -> None:
+async def test_thousands_of_calls_with_random_faults_are_each_answered_once() -> None:
     FaultyAPI.seen.clear()
     with loopback_api(FaultyAPI) as url:
-        session = StdioSession(env=dict(CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9", RTK_APP_ID="app-9",
-                                        RTK_API_BASE_URL=url, RTK_TIMEOUT="2"))
         started = time.monotonic()
-        try:
-            session.initialize()
-            kinds = ["up"] * UPSTREAM_CALLS + ["local"] * LOCAL_CALLS
-            _rnd.shuffle(kinds)
-            messages = []
-            for n, kind in enumerate(kinds, start=1_000):
-                if kind == "up":
-                    name, arguments = _upstream_call(n)
-                    method, params = "tools/call", {"name": name, "arguments": arguments}
-                else:
-                    method, params = _local_call(n)
-                message: dict[str, Any] = {"jsonrpc": "2.0", "id": n, "method": method}
-                if params is not None:
-                    message["params"] = params
-                messages.append(json.dumps(message))
-            answers = session.exchange(messages, timeout=120)
-            ids = Counter(answer["id"] for answer in answers)
-            assert set(ids) == set(range(1_000, 1_000 + len(kinds))), "some requests were never answered"
-            assert max(ids.values()) == 1, "some requests were answered twice"
-            assert all("result" in answer or "error" in answer for answer in answers)
-            assert TOKEN not in json.dumps(answers) and TOKEN[4:] not in json.dumps(answers)
+        async with stdio_session(env=clean_env(CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_ACCOUNT_ID="acc-9",
+                                               RTK_APP_ID="app-9", RTK_API_BASE_URL=url, RTK_TIMEOUT="2")) as session:
+            try:
+                await session.initialize()
+                kinds = ["up"] * UPSTREAM_CALLS + ["local"] * LOCAL_CALLS
+                _rnd.shuffle(kinds)
+                messages = []
+                for n, kind in enumerate(kinds, start=1_000):
+                    if kind == "up":
+                        name, arguments = _upstream_call(n)
+                        method, params = "tools/call", {"name": name, "arguments": arguments}
+                    else:
+                        method, params = _local_call(n)
+                    message: dict[str, Any] = {"jsonrpc": "2.0", "id": n, "method": method}
+                    if params is not None:
+                        message["params"] = params
+                    messages.append(json.dumps(message))
+                await session.write("".join(message + "\n" for message in messages).encode())
+                with anyio.fail_after(120):
+                    for n in range(1_000, 1_000 + len(kinds)):
+                        await session.answer_to(n)
+                answers = [answer for n in range(1_000, 1_000 + len(kinds)) for answer in session.answers[n]]
+                ids = Counter(answer["id"] for answer in answers)
+                assert set(ids) == set(range(1_000, 1_000 + len(kinds))), "some requests were never answered"
+                assert max(ids.values()) == 1, "some requests were answered twice"
+                assert all("result" in answer or "error" in answer for answer in answers)
+                assert TOKEN not in json.dumps(answers) and TOKEN[4:] not in json.dumps(answers)
 
-            FaultyAPI.calm = True
-            normal = session.send("tools/call", {"name": "list_meetings", "arguments": {}})
-            assert normal is not None and not normal["result"].get("isError"), normal
-            peak = _peak_rss_mb(session.process.pid)
-        finally:
-            FaultyAPI.calm = False
-            elapsed = time.monotonic() - started
-            session.close()
+                FaultyAPI.calm = True
+                normal = await session.call("list_meetings", {})
+                assert not normal.get("isError"), normal
+                peak = _peak_rss_mb(session.process.pid)
+            finally:
+                FaultyAPI.calm = False
+                elapsed = time.monotonic() - started
     # A 429 is a refusal before anything is done, so resending after it is right; any other answer
     # (or none) may mean the write took effect, and it must not be sent again.
     writes = Counter(body for method, body, fault in FaultyAPI.seen if method in ("POST", "PATCH") and fault != "429")
