@@ -1,8 +1,15 @@
-"""Settings from the environment.
+"""Every option of rtk-mcp, declared once, and the one frozen :class:`Settings` built from them.
 
-The server must start (and list its tools) even when credentials are missing: an assistant shows a
-tool's error to its user, but a crash at startup shows nothing. So missing variables are recorded
-here and reported by every call, in one sentence naming all of them.
+Each field of :class:`Settings` declares its option: the environment variable, the command-line flag
+(if any, and on which commands), how a value is read, the default and the help text. ``--help`` is
+generated from these declarations, and :meth:`Settings.load` is the one place that reads them: a
+flag wins over its environment variable, which wins over the default.
+
+The server must start (and list its tools) even when something is wrong with its environment: an
+assistant shows a tool's error to its user, but a crash at startup shows nothing. So a bad value in
+the environment is reported on stderr and replaced by the default, and missing credentials are
+reported by every call, in one sentence naming all of them. A bad flag is refused at once: whoever
+typed it is there to read the error.
 """
 
 from __future__ import annotations
@@ -11,15 +18,21 @@ import logging
 import math
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
+from typing import Any
 
 from rtk_mcp.ratelimit import parse_share
+from rtk_mcp.selection import TOOLSETS, split_list
+from rtk_mcp.shaping import DEFAULT_MAX_TOKENS
 
-__all__ = ["Settings", "DEFAULT_BASE_URL"]
+__all__ = ["COMMON", "DEFAULT_BASE_URL", "SERVE", "Option", "Settings", "options"]
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+
+#: Which commands carry a flag: every command, or only ``serve`` (and the bare ``rtk-mcp``).
+COMMON, SERVE = "common", "serve"
 
 _REQUIRED = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID")
 #: What can be sent as a bearer token: printable ASCII, no spaces.
@@ -27,35 +40,142 @@ _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 #: Account IDs are 32 hexadecimal characters; this is looser (letters, digits, - and _) but refuses
 #: anything that would change the request path ("..", "/", "%2f").
 _ACCOUNT_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_TRUE = {"1", "true", "yes", "on"}
+
+logger = logging.getLogger("rtk_mcp")
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one field of :class:`Settings` is set. ``parse`` turns one text into a value and raises
+    ``ValueError`` with a reason; ``kind`` is ``"flag"`` (on when given), ``"list"`` (comma-separated,
+    and the flag may be repeated) or ``"value"``."""
+
+    env: str | None
+    help: str
+    flag: str | None = None
+    scope: str = COMMON
+    kind: str = "value"
+    parse: Callable[[str], Any] = str
+    metavar: str | None = None
+    choices: Sequence[str] | None = None
+    env_help: str | None = None  # how the variable is written in --help, e.g. RTK_READ_ONLY=1
+
+
+def _option(default: Any, env: str | None, help: str, **how: Any) -> Any:
+    return field(default=default, metadata={"option": Option(env, help, **how)})
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("not a positive integer")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError("not a positive number of seconds")
+    return seconds
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{text!r} is not a port number (1 to 65535)")
+    return value
+
+
+def _url(text: str) -> str:
+    return text.rstrip("/")
 
 
 @dataclass(frozen=True)
 class Settings:
-    api_token: str | None = field(default=None, repr=False)  # never in repr, logs or errors
-    account_id: str | None = None
-    default_app_id: str | None = None
-    base_url: str = DEFAULT_BASE_URL
-    #: Per-attempt HTTP timeout in seconds.
-    timeout: float = 30.0
-    #: This replica's share of the published rate limits (1: the whole of them).
-    rate_limit_share: Fraction = Fraction(1)
+    # The backend: credentials and where the API is.
+    api_token: str | None = field(default=None, repr=False, metadata={"option": Option(  # never in repr or logs
+        "CLOUDFLARE_API_TOKEN", "API token with the Realtime / Realtime Admin permission (required, unless --sandbox)")})
+    account_id: str | None = _option(None, "CLOUDFLARE_ACCOUNT_ID", "Cloudflare account ID (required, unless --sandbox)")
+    default_app_id: str | None = _option(None, "RTK_APP_ID", "default app_id for every tool (list_apps shows ids)")
+    base_url: str = _option(DEFAULT_BASE_URL, "RTK_API_BASE_URL", "API base URL", parse=_url)
+    timeout: float = _option(30.0, "RTK_TIMEOUT", "seconds per HTTP attempt (connecting: 5)", parse=_positive_seconds)
+    rate_limit_share: Fraction = _option(
+        Fraction(1), "RTK_RATE_LIMIT_SHARE", "this replica's share of the API rate limits, which are per token: 1/N "
+        "for each of N replicas sharing one token", flag="--rate-limit-share", scope=SERVE, parse=parse_share,
+        metavar="SHARE")
+    sandbox: bool = _option(False, "RTK_SANDBOX", "use the built-in offline RealtimeKit emulator (no account, no "
+                            "network)", flag="--sandbox", kind="flag")
+    sandbox_state: str | None = _option(None, None, "keep the sandbox's state in this file across restarts",
+                                        flag="--sandbox-state", metavar="PATH")
+    # Which tools are exposed.
+    toolsets: tuple[str, ...] = _option((), "RTK_TOOLSETS", f"comma-separated toolsets to expose: {', '.join(TOOLSETS)} "
+                                        "(default: all)",
+                                        flag="--toolsets", kind="list", metavar="LIST")
+    tools: tuple[str, ...] = _option((), "RTK_TOOLS", "comma-separated tool names or globs to expose (added to "
+                                     "--toolsets)", flag="--tools", kind="list", metavar="LIST")
+    exclude_tools: tuple[str, ...] = _option((), "RTK_EXCLUDE_TOOLS", "comma-separated tool names or globs to hide",
+                                             flag="--exclude-tools", kind="list", metavar="LIST")
+    read_only: bool = _option(False, "RTK_READ_ONLY", "expose only read-only tools (wins over every other selection)",
+                              flag="--read-only", kind="flag")
+    # What agents see.
+    max_result_tokens: int = _option(DEFAULT_MAX_TOKENS, "RTK_MAX_RESULT_TOKENS", "cap each result at about N "
+                                     "tokens; lists are cut item-wise", flag="--max-result-tokens",
+                                     parse=_positive_int, metavar="N")
+    redact_secrets: bool = _option(False, "RTK_REDACT_SECRETS", "mask participant tokens, stream keys, download-URL "
+                                   "signatures and echoed storage credentials in results", flag="--redact-secrets",
+                                   kind="flag")
+    output_schemas: bool = _option(False, "RTK_OUTPUT_SCHEMAS", "add each tool's outputSchema (more tokens per "
+                                   "conversation)", flag="--output-schemas", kind="flag")
+    log_level: str = _option("WARNING", "RTK_LOG_LEVEL", "log level on stderr", flag="--log-level",
+                             parse=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    # How MCP is served.
+    transport: str = _option("stdio", None, "stdio, or Streamable HTTP at http://HOST:PORT/mcp", flag="--transport",
+                             scope=SERVE, choices=("stdio", "http"))
+    host: str = _option("127.0.0.1", None, "--transport http: address to bind (any other than loopback needs "
+                        "RTK_MCP_HTTP_TOKEN)", flag="--host", scope=SERVE)
+    port: int = _option(8000, None, "--transport http: port", flag="--port", scope=SERVE, parse=_port)
+    stateless: bool = _option(False, None, "--transport http: no sessions, so several instances can share a load "
+                              "balancer", flag="--stateless", scope=SERVE, kind="flag")
+    allowed_hosts: tuple[str, ...] = _option(
+        (), None, "--transport http: extra Host header values to accept (DNS-rebinding protection; loopback names "
+        "and --host are always accepted), e.g. mcp.example.com", flag="--allowed-hosts", scope=SERVE, kind="list",
+        metavar="LIST")
+    allowed_origins: tuple[str, ...] = _option(
+        (), None, "--transport http: extra browser Origins to accept, e.g. https://app.example.com",
+        flag="--allowed-origins", scope=SERVE, kind="list", metavar="LIST")
+    http_token: str | None = field(default=None, repr=False, metadata={"option": Option(
+        "RTK_MCP_HTTP_TOKEN", "--transport http: bearer token every request must carry (required to bind a "
+        "non-loopback --host)")})
+
+    @classmethod
+    def load(cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the command line's ``flags`` (field name -> value, only the flags given) and the
+        environment (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        flags = flags or {}
+        values: dict[str, Any] = {}
+        for name, option in options():
+            if name in flags:
+                values[name] = flags[name]
+            elif option.env is not None and (text := _env_text(env, option.env)) is not None:
+                try:
+                    values[name] = _read(option, text)
+                except ValueError as exc:
+                    logger.warning("ignoring %s=%r: %s; using the default", option.env, text, exc)
+        return cls(**values)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
+        return cls.load(None, environ)
 
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return None if _is_placeholder(value) else value or None
-
-        return cls(
-            api_token=get("CLOUDFLARE_API_TOKEN"),
-            account_id=get("CLOUDFLARE_ACCOUNT_ID"),
-            default_app_id=get("RTK_APP_ID"),
-            base_url=(get("RTK_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
-            timeout=_positive_seconds(get("RTK_TIMEOUT"), default=30.0, name="RTK_TIMEOUT"),
-            rate_limit_share=_share(get("RTK_RATE_LIMIT_SHARE")),
-        )
+    def with_backend(self, backend: Settings) -> Settings:
+        """These settings, talking to ``backend``'s API with its credentials (the sandbox's, say)."""
+        return replace(self, api_token=backend.api_token, account_id=backend.account_id,
+                       default_app_id=backend.default_app_id, base_url=backend.base_url)
 
     @property
     def missing(self) -> list[str]:
@@ -91,32 +211,29 @@ class Settings:
         )
 
 
+def options() -> Iterator[tuple[str, Option]]:
+    """Every option, as (field name, declaration), in declaration order."""
+    for declared in fields(Settings):
+        yield declared.name, declared.metadata["option"]
+
+
+def _env_text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return None if _is_placeholder(value) else value or None
+
+
 def _is_placeholder(value: str) -> bool:
     """A value copied but never filled in: ``<your Cloudflare account ID>`` as in config.example.json,
     or ``${user_config.app_id}``, which a desktop host passes literally for a setting left blank."""
     return (value.startswith("<") and value.endswith(">")) or (value.startswith("${") and value.endswith("}"))
 
 
-def _positive_seconds(value: str | None, *, default: float, name: str) -> float:
-    """A bad value is reported on stderr and replaced by the default: the server still starts."""
-    if value is None:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        logging.getLogger("rtk_mcp").warning("%s must be a positive number of seconds; using %g", name, default)
-        return default
-    return seconds
-
-
-def _share(value: str | None) -> Fraction:
-    """Like a bad timeout, a bad share is reported on stderr and the server still starts, with the whole limits."""
-    if value is None:
-        return Fraction(1)
-    try:
-        return parse_share(value)
-    except ValueError as exc:
-        logging.getLogger("rtk_mcp").warning("ignoring RTK_RATE_LIMIT_SHARE: %s; using the whole limits", exc)
-        return Fraction(1)
+def _read(option: Option, text: str) -> Any:
+    if option.kind == "flag":
+        return text.lower() in _TRUE
+    if option.kind == "list":
+        return tuple(split_list(text))
+    value = option.parse(text)
+    if option.choices is not None and value not in option.choices:
+        raise ValueError(f"not one of {', '.join(option.choices)}")
+    return value

@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.server.lowlevel import Server
 
 from rtk_mcp.sandbox import SEED
+from rtk_mcp.server import text_of
 
 _MAX_SHOWN = 600  # characters of each result printed, so the walkthrough stays readable
 
@@ -23,7 +24,7 @@ async def run_demo(server: Server[Any]) -> int:
         async def step(title: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
             print(f"\n== {title}\n-> {tool} {json.dumps(arguments)}")
             result = await client.call_tool(tool, arguments)
-            text = "".join(block.text for block in result.content if block.type == "text")
+            text = text_of(result)
             shown = text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + f"... ({len(text)} characters)"
             print(("<- ERROR " if result.is_error else "<- ") + shown)
             if result.is_error:
@@ -58,7 +59,7 @@ async def run_demo(server: Server[Any]) -> int:
                    {"session_id": session_id, "limit": 3})
         bad = await client.call_tool("get_meeting", {"meeting_id": "no-such-meeting"})
         print("\n== A mistake, as an agent sees it\n-> get_meeting {\"meeting_id\": \"no-such-meeting\"}")
-        print("<- ERROR " + "".join(block.text for block in bad.content if block.type == "text"))
+        print("<- ERROR " + text_of(bad))
         summary = await step("What are the action items from that meeting?", "get_session_summary",
                              {"session_id": session_id, "include_content": True})
         print("\n" + _section(summary["content"]["text"], "Action items"))

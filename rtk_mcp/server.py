@@ -21,15 +21,15 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
 from rtk_mcp import __version__, content
-from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
+from rtk_mcp.catalog import Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
 from rtk_mcp.client import RealtimeKitClient, outcome_hint
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ArgumentError, BadResponse, ConfigError, RtkError, UnknownToolError
 from rtk_mcp.outputs import output_schema
+from rtk_mcp.selection import select
 from rtk_mcp.shaping import (
     CREDENTIAL_KEYS,
-    DEFAULT_MAX_TOKENS,
     clean_text,
     maskable,
     select_fields,
@@ -38,8 +38,8 @@ from rtk_mcp.shaping import (
     to_json,
 )
 
-__all__ = ["CREDENTIAL_FIELDS", "HOST_ARGUMENTS", "INSTRUCTIONS", "annotations", "build_server", "tool_definition",
-           "tool_definitions"]
+__all__ = ["CREDENTIAL_FIELDS", "HOST_ARGUMENTS", "INSTRUCTIONS", "annotations", "build_server", "text_of",
+           "tool_definition", "tool_definitions"]
 
 logger = logging.getLogger("rtk_mcp")
 
@@ -106,21 +106,20 @@ def annotations(endpoint: Endpoint) -> types.ToolAnnotations:
 def build_server(
     settings: Settings,
     *,
-    endpoints: Iterable[Endpoint] = ENDPOINTS,
+    endpoints: Iterable[Endpoint] | None = None,
     transport: httpx2.AsyncBaseTransport | None = None,
     client: RealtimeKitClient | None = None,
-    max_result_tokens: int = DEFAULT_MAX_TOKENS,
-    redact_secrets: bool = False,
-    output_schemas: bool = False,
-    name: str = "rtk-mcp",
 ) -> Server[Any]:
-    """A low-level MCP server exposing ``endpoints`` (all of them by default) as tools.
+    """A low-level MCP server exposing ``endpoints`` as tools (by default, the tools ``settings`` select).
 
-    ``max_result_tokens`` caps each result (in o200k tokens, estimated);
-    ``redact_secrets`` masks participant tokens, stream keys and download-URL signatures in results.
+    ``transport`` (the sandbox's, or a fake API's) or a whole ``client`` replace the network.
     """
+    if endpoints is None:
+        endpoints = select(toolsets=settings.toolsets, tools=settings.tools, exclude=settings.exclude_tools,
+                           read_only=settings.read_only)
+    max_result_tokens, redact_secrets = settings.max_result_tokens, settings.redact_secrets
     selected = {ep.name: ep for ep in endpoints}
-    tools = tool_definitions(selected.values(), output_schemas=output_schemas)
+    tools = tool_definitions(selected.values(), output_schemas=settings.output_schemas)
     # Built on the first call: the HTTP client's TLS setup is ~60 ms of start-up before tools/list.
     api: RealtimeKitClient | None = client
 
@@ -200,7 +199,7 @@ def build_server(
         ])
 
     return Server(
-        name,
+        "rtk-mcp",
         version=__version__,
         title="Cloudflare RealtimeKit",
         instructions=INSTRUCTIONS,
@@ -319,6 +318,11 @@ def _shown(name: str) -> str:
     """A tool name as an error may quote it: cleaned and short (a 5 MB name is not echoed back)."""
     name = strip_invisible(name)
     return repr(name if len(name) <= 80 else name[:80] + "…")
+
+
+def text_of(result: types.CallToolResult) -> str:
+    """The text content of a tool result: what an agent reads."""
+    return "".join(block.text for block in result.content if block.type == "text")
 
 
 def _error_result(error: RtkError, secrets: list[str], redact: bool) -> types.CallToolResult:

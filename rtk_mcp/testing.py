@@ -44,6 +44,7 @@ from mcp import Client
 
 from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, Clock, ManualClock, sandbox_settings, sandbox_transport
 from rtk_mcp.selection import select
+from rtk_mcp.server import text_of
 
 __all__ = ["SANDBOX_APP_ID", "SEED", "ManualClock", "ToolError", "call", "call_error", "sandbox_client", "text_of"]
 
@@ -82,11 +83,6 @@ async def sandbox_client(
     server = build_server(sandbox_settings(), endpoints=endpoints, transport=transport)
     async with Client(server) as client:
         yield client
-
-
-def text_of(result: Any) -> str:
-    """The text content of a ``CallToolResult`` (what an agent reads)."""
-    return "".join(block.text for block in result.content if block.type == "text")
 
 
 async def call(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:

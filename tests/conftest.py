@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.config import Settings
-from rtk_mcp.server import build_server
+from rtk_mcp.server import build_server, text_of  # noqa: F401 (text_of: the tests' one import of it)
 
 TOKEN = "test-token-c4n4ry-0123456789"
 ACCOUNT = "acc123"
@@ -98,7 +98,3 @@ async def connect(fake_api: FakeAPI, **overrides: Any) -> AsyncIterator[Client]:
     """
     async with Client(build_server(settings(**overrides), transport=fake_api.transport)) as mcp_client:
         yield mcp_client
-
-
-def text_of(result: Any) -> str:
-    return "".join(block.text for block in result.content if block.type == "text")

@@ -210,7 +210,7 @@ KIT_PATHS = {name: (CASES[name][1], "/client/v4/accounts/acc123/realtime/kit" + 
 @pytest.mark.parametrize("redact", [False, True], ids=["default", "redact"])
 async def test_redact_secrets_masks_tokens_stream_keys_and_signatures(redact: bool) -> None:
     api = _revealing_api()
-    async with Client(build_server(settings(), transport=api.transport, redact_secrets=redact)) as client:
+    async with Client(build_server(settings(redact_secrets=redact), transport=api.transport)) as client:
         results = {name: await client.call_tool(name, CASES[name][0]) for name in REVEALING}
     for name, result in results.items():
         assert not result.is_error, (name, text_of(result))

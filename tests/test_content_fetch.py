@@ -95,10 +95,10 @@ def api_and_storage(storage: Storage) -> Iterator[tuple[str, list[dict[str, Any]
 @contextmanager
 def serving(storage: Storage, **options: Any) -> Iterator[tuple[Callable[[], Client], list[dict[str, Any]], list[dict[str, Any]]]]:
     with api_and_storage(storage) as (base, api_seen, storage_seen):
-        config = settings(base_url=base, timeout=options.pop("timeout", 5.0))
+        config = settings(base_url=base, **{"timeout": 5.0, **options})
         # Quick retries: real waits on loopback, kept short.
         client = RealtimeKitClient(config, backoff_initial=0.01, backoff_max=0.02)
-        yield (lambda: Client(build_server(config, client=client, **options))), api_seen, storage_seen
+        yield (lambda: Client(build_server(config, client=client))), api_seen, storage_seen
 
 
 async def read(client: Client, tool: str = "get_session_transcript", **arguments: Any) -> Any:

@@ -28,7 +28,7 @@ async def _no_wait(seconds: float) -> None:
 @asynccontextmanager
 async def served(api: FakeAPI, **server_options: Any) -> AsyncIterator[Client]:
     client = RealtimeKitClient(settings(), transport=api.transport, sleep=_no_wait)
-    async with Client(build_server(settings(), client=client, **server_options)) as mcp_client:
+    async with Client(build_server(settings(**server_options), client=client)) as mcp_client:
         yield mcp_client
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ async def test_every_result_validates_against_its_tools_output_schema() -> None:
     checked: set[str] = set()
     for flow in FLOWS.values():
         clock = ManualClock()
-        server = build_server(sandbox_settings(), transport=sandbox_transport(clock=clock), output_schemas=True)
+        server = build_server(replace(sandbox_settings(), output_schemas=True), transport=sandbox_transport(clock=clock))
         async with Client(server) as client:
             listed = (await client.list_tools()).tools
             schemas = {tool.name: tool.output_schema for tool in listed}
@@ -67,7 +68,7 @@ async def test_every_result_validates_against_its_tools_output_schema() -> None:
 
 
 async def test_list_results_put_their_items_where_the_schema_says() -> None:
-    server = build_server(sandbox_settings(), transport=sandbox_transport(None), output_schemas=True)
+    server = build_server(replace(sandbox_settings(), output_schemas=True), transport=sandbox_transport(None))
     async with Client(server) as client:
         schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
         for name in ("list_meetings", "list_sessions", "list_presets", "list_webhooks", "list_apps"):
@@ -85,7 +86,7 @@ def test_the_output_fields_are_the_references() -> None:
 
 
 async def test_results_carry_the_documented_fields_under_their_schema() -> None:
-    server = build_server(sandbox_settings(), transport=sandbox_transport(None), output_schemas=True)
+    server = build_server(replace(sandbox_settings(), output_schemas=True), transport=sandbox_transport(None))
     async with Client(server) as client:
         schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
         listed = await client.call_tool("list_meetings", {})

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft7Validator
 
 import rtk_mcp
-from rtk_mcp.cli import build_parser
+from rtk_mcp.cli import build_parser, load_settings
 from rtk_mcp.http import MCP_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,9 +97,9 @@ def test_the_http_package_starts_the_server_the_url_points_at() -> None:
     argv: list[str] = []
     for argument in pkg["packageArguments"]:
         argv += [argument["name"], argument.get("value", argument.get("default", ""))]
-    args = build_parser().parse_args(argv)
-    url = urlsplit(pkg["transport"]["url"].replace("{port}", str(args.port)))
-    assert args.transport == "http"
-    assert (url.scheme, url.hostname, url.port, url.path) == ("http", args.host, args.port, MCP_PATH)
+    settings = load_settings(build_parser().parse_args(argv))
+    url = urlsplit(pkg["transport"]["url"].replace("{port}", str(settings.port)))
+    assert settings.transport == "http"
+    assert (url.scheme, url.hostname, url.port, url.path) == ("http", settings.host, settings.port, MCP_PATH)
     hints = {argument.get("valueHint") for argument in pkg["packageArguments"]}
     assert set(re.findall(r"\{(\w+)\}", pkg["transport"]["url"])) <= hints

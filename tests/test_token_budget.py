@@ -33,11 +33,11 @@ def count() -> Callable[[str], int]:
     return counter
 
 
-def catalogue(**build: Any) -> str:
+def catalogue(endpoints: Any = None, **options: Any) -> str:
     """The ``tools/list`` result exactly as a client receives it, as compact JSON."""
 
     async def fetch() -> str:
-        server = build_server(settings(), transport=FakeAPI().transport, **build)
+        server = build_server(settings(**options), endpoints=endpoints, transport=FakeAPI().transport)
         async with Client(server) as client:
             result = await client.list_tools()
         return json.dumps(result.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":"))
