@@ -86,7 +86,7 @@ async def _listed(items: list[Any]) -> tuple[str, dict[str, Any]]:
     body = json.dumps({"success": True, "data": items, "paging": {"total_count": len(items), "start_offset": 0}})
     api = FakeAPI(responder=lambda request: httpx2.Response(200, content=body.encode(),
                                                             headers={"Content-Type": "application/json"}))
-    async with Client(build_server(settings(), transport=api.transport, max_result_tokens=CAP)) as client:
+    async with Client(build_server(settings(max_result_tokens=CAP), transport=api.transport)) as client:
         result = await client.call_tool("list_meetings", {})
     assert not result.is_error, text_of(result)
     return text_of(result), json.loads(text_of(result))
