@@ -12,7 +12,7 @@ import pytest
 from rtk_mcp import cli
 from rtk_mcp.sandbox import SandboxStateError, sandbox_app
 from rtk_mcp.testing import SEED, call, call_error, sandbox_client
-from tests.stdio_session import StdioSession
+from tests.stdio_session import stdio_session
 
 MEETINGS = 200
 
@@ -42,9 +42,8 @@ async def test_two_clients_on_one_file_writing_in_turn_lose_nothing(tmp_path: Pa
 
 async def test_a_cli_process_and_an_in_process_client_on_one_file_lose_nothing(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    server = StdioSession("--sandbox", "--sandbox-state", str(state), env={})
-    try:
-        server.initialize()
+    async with stdio_session("--sandbox", "--sandbox-state", str(state)) as server:
+        await server.initialize()
         with anyio.fail_after(120):
             async with sandbox_client(state) as client:
                 for n in range(MEETINGS):
@@ -52,18 +51,15 @@ async def test_a_cli_process_and_an_in_process_client_on_one_file_lose_nothing(t
                     if n % 2 == 0:
                         await call(client, "create_meeting", {"title": title})
                     else:
-                        reply = server.send("tools/call", {"name": "create_meeting", "arguments": {"title": title}})
-                        assert reply is not None and not reply["result"].get("isError"), reply
+                        reply = await server.call("create_meeting", {"title": title})
+                        assert not reply.get("isError"), reply
                 expected = {f"meeting {n}" for n in range(MEETINGS)}
                 assert expected <= await _titles(client)
                 seen_by_process: set[str] = set()
                 for page in range(1, MEETINGS // 50 + 2):
-                    listed = server.send("tools/call", {"name": "list_meetings", "arguments": {"per_page": 50, "page_no": page}})
-                    assert listed is not None
-                    seen_by_process |= {m["title"] for m in listed["result"]["structuredContent"]["data"]}
+                    listed = await server.call("list_meetings", {"per_page": 50, "page_no": page})
+                    seen_by_process |= {m["title"] for m in listed["structuredContent"]["data"]}
                 assert expected <= seen_by_process
-    finally:
-        server.close()
 
 
 def _foreign_sqlite(path: Path) -> Path:
