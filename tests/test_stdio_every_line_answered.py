@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import anyio
 import pytest
 
-from tests.stdio_session import StdioSession
+from tests.stdio_session import stdio_session
 
 _NESTED = "[" * 500 + "]" * 500
 _DEEP_PARAMS = '{"a":' * 300 + "1" + "}" * 300
@@ -36,19 +37,21 @@ LINES = [
 ]
 
 
+async def _answers_to_every_line() -> list[dict]:
+    async with stdio_session("--sandbox") as server:
+        await server.initialize()
+        await server.write("".join(line + "\n" for line, _, _ in LINES).encode()
+                           + b'{"jsonrpc": "2.0", "id": 99, "method": "ping"}\n')
+        assert await server.end_input() == 0  # every request read is answered before the process exits
+    for line in server.stdout_lines:
+        assert json.loads(line)["jsonrpc"] == "2.0"
+    assert "Traceback" not in server.stderr
+    return [answer for request_id, answered in server.answers.items() if request_id != 1 for answer in answered]
+
+
 @pytest.fixture(scope="module")
 def answers() -> list[dict]:
-    session = StdioSession("--sandbox", env={})
-    try:
-        session.initialize()
-        answered = session.exchange([line for line, _, _ in LINES] + ['{"jsonrpc": "2.0", "id": 99, "method": "ping"}'],
-                                    timeout=60)
-    finally:
-        stdout, stderr = session.close()
-    for line in stdout.splitlines():
-        assert json.loads(line)["jsonrpc"] == "2.0"
-    assert "Traceback" not in stderr
-    return answered
+    return anyio.run(_answers_to_every_line)
 
 
 def test_every_line_gets_exactly_one_answer(answers: list[dict]) -> None:
