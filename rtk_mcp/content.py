@@ -43,7 +43,7 @@ from rtk_mcp.errors import ApiError, StorageError
 from rtk_mcp.shaping import estimate_tokens, fitting, prefix_within, to_json
 
 __all__ = ["Reading", "take_reading", "read", "resource_link", "resource_templates", "parse_resource_uri",
-           "MAX_FILE_BYTES", "DEFAULT_LIMIT", "resource_arguments", "SUMMARY_POLL_S", "SOURCE"]
+           "MAX_FILE_BYTES", "DEFAULT_LIMIT", "resource_arguments", "RESOURCE_LINKS_SINCE", "SUMMARY_POLL_S", "SOURCE"]
 
 #: Files beyond this are not read (a transcript of a long meeting is a few MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -296,6 +296,8 @@ def _text(raw: bytes, endpoint: Endpoint, room: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- resources
 
 _SCHEME = "realtimekit"
+#: The protocol version that introduced ``resource_link`` content: older clients would reject the block.
+RESOURCE_LINKS_SINCE = "2025-06-18"
 
 
 def _uri(kind: str, session_id: str, app_id: str | None = None) -> str:

@@ -164,7 +164,7 @@ def build_server(
             error = RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug.")
             return _error_result(error, secrets, redact_secrets)
         blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=to_json(result))]
-        if endpoint.reads:
+        if endpoint.reads and str(getattr(ctx, "protocol_version", "")) >= content.RESOURCE_LINKS_SINCE:
             blocks.append(content.resource_link(endpoint, arguments))
         return types.CallToolResult(content=blocks, structured_content=result)
 

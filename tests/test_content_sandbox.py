@@ -173,3 +173,46 @@ async def test_windows_over_a_long_sandbox_transcript_come_back_in_order_with_no
                 arguments = {"session_id": SEED.session_ended, **content["next"]}
     assert seen == [f"utterance {i}" for i in range(count)]
     assert windows == count // 200  # the default window: 200 entries
+
+
+async def test_a_window_over_the_result_budget_ends_early_and_names_the_exact_next_window() -> None:
+    budget_chars = 600 * 4  # --max-result-tokens 600
+    server = build_server(sandbox_settings(), transport=sandbox_transport(), max_result_tokens=600)
+    seen: list[str] = []
+    with anyio.fail_after(20):
+        async with Client(server) as client:
+            arguments: dict[str, Any] = {"session_id": SEED.session_ended, "limit": 1000}
+            while True:
+                result = await client.call_tool("get_session_transcript", arguments)
+                assert not result.is_error and len(result.content[0].text) <= budget_chars
+                content = result.structured_content["content"]
+                assert 0 < len(content["utterances"]) < 40 and content["offset"] == len(seen)
+                seen += [u["text"] for u in content["utterances"]]
+                if "next" not in content:
+                    break
+                arguments = {"session_id": SEED.session_ended, **content["next"]}
+        async with sandbox_client() as client:
+            whole = await call(client, "get_session_transcript", {"session_id": SEED.session_ended, "limit": 1000})
+    assert "truncated" not in result.structured_content  # the generic cut never had to step in
+    assert seen == [u["text"] for u in whole["content"]["utterances"]] and len(seen) == 40
+
+
+def test_clients_of_a_protocol_before_resource_links_get_none() -> None:
+    from tests.stdio_session import StdioSession
+
+    def links(protocol: str) -> list[dict[str, Any]]:
+        session = StdioSession("--sandbox", env={})
+        try:
+            session.send("initialize", {"protocolVersion": protocol, "capabilities": {},
+                                        "clientInfo": {"name": "test", "version": "0"}})
+            session.send("notifications/initialized", notify=True)
+            reply = session.send("tools/call", {"name": "get_session_summary",
+                                                "arguments": {"session_id": SEED.session_ended}})
+        finally:
+            session.close()
+        assert reply is not None and not reply["result"].get("isError"), reply
+        return [block for block in reply["result"]["content"] if block["type"] == "resource_link"]
+
+    assert links("2025-03-26") == []
+    [link] = links("2025-06-18")
+    assert link["uri"] == f"realtimekit://sessions/{SEED.session_ended}/summary"
