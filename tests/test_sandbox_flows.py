@@ -303,6 +303,7 @@ async def active_session(rtk: Tools) -> None:
     assert ended["minutes_consumed"] == round(sum(p["duration"] for p in peers), 2) > 0
     assert SEED.session_live in {s["id"] for s in (await rtk("list_sessions", status="ENDED"))["sessions"]}
     assert "no active session" in (await rtk.error("start_recording", meeting_id=live)).lower()
+    assert "no active session" in (await rtk.error("start_meeting_livestream", meeting_id=live)).lower()
 
 
 async def session_reads(rtk: Tools) -> None:
