@@ -4,6 +4,7 @@ resources behind them, the summary wait and the sanitising of what participants 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -177,7 +178,7 @@ async def test_windows_over_a_long_sandbox_transcript_come_back_in_order_with_no
 
 async def test_a_window_over_the_result_budget_ends_early_and_names_the_exact_next_window() -> None:
     budget_chars = 600 * 4  # --max-result-tokens 600
-    server = build_server(sandbox_settings(), transport=sandbox_transport(), max_result_tokens=600)
+    server = build_server(replace(sandbox_settings(), max_result_tokens=600), transport=sandbox_transport())
     seen: list[str] = []
     with anyio.fail_after(20):
         async with Client(server) as client:
@@ -197,22 +198,18 @@ async def test_a_window_over_the_result_budget_ends_early_and_names_the_exact_ne
     assert seen == [u["text"] for u in whole["content"]["utterances"]] and len(seen) == 40
 
 
-def test_clients_of_a_protocol_before_resource_links_get_none() -> None:
-    from tests.stdio_session import StdioSession
+async def test_clients_of_a_protocol_before_resource_links_get_none() -> None:
+    from tests.stdio_session import stdio_session
 
-    def links(protocol: str) -> list[dict[str, Any]]:
-        session = StdioSession("--sandbox", env={})
-        try:
-            session.send("initialize", {"protocolVersion": protocol, "capabilities": {},
-                                        "clientInfo": {"name": "test", "version": "0"}})
-            session.send("notifications/initialized", notify=True)
-            reply = session.send("tools/call", {"name": "get_session_summary",
-                                                "arguments": {"session_id": SEED.session_ended}})
-        finally:
-            session.close()
-        assert reply is not None and not reply["result"].get("isError"), reply
-        return [block for block in reply["result"]["content"] if block["type"] == "resource_link"]
+    async def links(protocol: str) -> list[dict[str, Any]]:
+        async with stdio_session("--sandbox") as session:
+            await session.request("initialize", {"protocolVersion": protocol, "capabilities": {},
+                                                 "clientInfo": {"name": "test", "version": "0"}})
+            await session.notify("notifications/initialized")
+            result = await session.call("get_session_summary", {"session_id": SEED.session_ended})
+        assert not result.get("isError"), result
+        return [block for block in result["content"] if block["type"] == "resource_link"]
 
-    assert links("2025-03-26") == []
-    [link] = links("2025-06-18")
+    assert await links("2025-03-26") == []
+    [link] = await links("2025-06-18")
     assert link["uri"] == f"realtimekit://sessions/{SEED.session_ended}/summary"

@@ -13,7 +13,7 @@ from mcp import Client
 from rtk_mcp.config import Settings
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, text_of
-from tests.stdio_session import StdioSession
+from tests.stdio_session import clean_env, stdio_session
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.json"
 
@@ -39,11 +39,11 @@ async def test_the_example_placeholders_count_as_not_configured(fake_api: FakeAP
     assert fake_api.requests == []
 
 
-def test_the_placeholders_are_reported_at_start_up() -> None:
-    session = StdioSession(env=dict(_example_entry()["env"]))
-    session.initialize()
-    _, stderr = session.close()
-    assert "not configured: CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID unset" in stderr
+async def test_the_placeholders_are_reported_at_start_up() -> None:
+    async with stdio_session(env=clean_env(**_example_entry()["env"])) as session:
+        await session.initialize()
+        assert await session.end_input() == 0
+    assert "not configured: CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID unset" in session.stderr
 
 
 async def test_a_token_pasted_with_curly_quotes_is_a_configuration_error_naming_the_variable(

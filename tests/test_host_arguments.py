@@ -9,27 +9,20 @@ from __future__ import annotations
 
 import json
 
-from tests.stdio_session import StdioSession
+from tests.stdio_session import stdio_session
 
 
-def test_a_gemini_cli_call_with_wait_for_previous_succeeds_and_a_typo_is_still_refused() -> None:
-    session = StdioSession("--sandbox", "--log-level", "DEBUG", env={})
-    try:
-        session.initialize()
-        listed = session.send("tools/list")
-        assert listed is not None and "wait_for_previous" not in json.dumps(listed)  # never advertised by us
-        reply = session.send("tools/call", {"name": "list_meetings",
-                                            "arguments": {"per_page": 2, "wait_for_previous": True}})
-        assert reply is not None
-        result = reply["result"]
+async def test_a_gemini_cli_call_with_wait_for_previous_succeeds_and_a_typo_is_still_refused() -> None:
+    async with stdio_session("--sandbox", "--log-level", "DEBUG") as session:
+        await session.initialize()
+        listed = await session.request("tools/list")
+        assert "wait_for_previous" not in json.dumps(listed)  # never advertised by us
+        result = await session.call("list_meetings", {"per_page": 2, "wait_for_previous": True})
         assert not result.get("isError"), result
         assert result["structuredContent"]["data"], result
 
-        typo = session.send("tools/call", {"name": "list_meetings",
-                                           "arguments": {"per_page": 2, "wait_for_previos": True}})
-        assert typo is not None
-        assert typo["result"]["isError"] is True
-        assert "unknown argument 'wait_for_previos'" in typo["result"]["content"][0]["text"]
-    finally:
-        _, stderr = session.close()
-    assert "list_meetings: ignoring wait_for_previous, added by the host" in stderr
+        typo = await session.call("list_meetings", {"per_page": 2, "wait_for_previos": True})
+        assert typo["isError"] is True
+        assert "unknown argument 'wait_for_previos'" in typo["content"][0]["text"]
+        assert await session.end_input() == 0
+    assert "list_meetings: ignoring wait_for_previous, added by the host" in session.stderr

@@ -10,7 +10,7 @@ from rtk_mcp.catalog.common import AppParams
 from rtk_mcp.catalog.endpoint import Endpoint
 
 class GetDaywiseAnalytics(AppParams):
-    """Get per-day session and recording stats (meetings, minutes, recordings)."""
+    """Get per-day session and recording stats (meetings, minutes, recordings); without dates, the last 30 days."""
 
     start_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
     end_date: dt.date | None = Field(default=None, description="YYYY-MM-DD")
