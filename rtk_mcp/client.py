@@ -31,6 +31,7 @@ from rtk_mcp.config import DEFAULT_BASE_URL, Settings
 from rtk_mcp.errors import ApiError, BadResponse, StorageError, TransportFailure
 from rtk_mcp.ratelimit import RateLimiter, share_of
 from rtk_mcp.shaping import mask, maskable, strip_invisible
+from rtk_mcp.wire import deeper_than
 
 __all__ = ["RealtimeKitClient", "Reply", "outcome_hint", "shown_url"]
 
@@ -374,7 +375,7 @@ def _interpret(
             parsed = True
         except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             pass
-    if parsed and _depth_over(payload, MAX_RESPONSE_DEPTH):
+    if parsed and deeper_than(payload, MAX_RESPONSE_DEPTH):
         if 200 <= status < 300:
             raise BadResponse(
                 f"The RealtimeKit API answered HTTP {status} with JSON nested more than {MAX_RESPONSE_DEPTH} "
@@ -417,17 +418,6 @@ def _interpret(
     wait = _retry_after(headers)
     extra = {"retry_after_s": round(wait)} if wait is not None and status in (429, 503) else {}
     raise ApiError(_status_message(endpoint, status, message, wait), status=status, **extra)
-
-
-def _depth_over(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests deeper than ``limit`` (iteratively: the point is to avoid deep recursion)."""
-    level: list[Any] = [value]
-    for _ in range(limit + 1):
-        level = [child for node in level
-                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]
-        if not level:
-            return False
-    return True
 
 
 def _redirect_message(status: int, location: str | None) -> str:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Screened", "screen", "PARSE_ERROR", "INVALID_REQUEST", "MAX_DEPTH"]
+__all__ = ["Screened", "screen", "deeper_than", "PARSE_ERROR", "INVALID_REQUEST", "MAX_DEPTH"]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -46,7 +46,7 @@ def screen(line: str) -> Screened:
         message = json.loads(text)
     except (ValueError, RecursionError):
         return _error(None, PARSE_ERROR, "Parse error: the line is not valid JSON")
-    if _deeper_than(message, MAX_DEPTH):
+    if deeper_than(message, MAX_DEPTH):
         return _error(_readable_id(message), INVALID_REQUEST, f"Invalid Request: nested more than {MAX_DEPTH} levels")
     if isinstance(message, list):
         return _error(None, INVALID_REQUEST, "Invalid Request: batches are not supported; send one message per line")
@@ -76,7 +76,9 @@ def _readable_id(message: Any) -> str | int | None:
     return None
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit``, found level by level: parsers and serialisers recurse,
+    so depth is checked without recursing."""
     level: list[Any] = [value]
     for _ in range(limit + 1):
         level = [child for node in level
