@@ -63,7 +63,7 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     stdin, restore_stdin = _claim_stdin()
     try:
         replies_in, replies_out = anyio.create_memory_object_stream[SessionMessage](1)
-        lines = _ScreenedLines(anyio.wrap_file(TextIOWrapper(stdin, encoding="utf-8", errors="replace")), replies_in)
+        lines = _ScreenedLines(anyio.wrap_file(_UnownedText(stdin, encoding="utf-8", errors="replace")), replies_in)
         async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
             to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
             server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
@@ -101,6 +101,15 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
         logger.info("the client closed its end of stdout; serving stopped")
     finally:
         restore_stdin()
+
+
+class _UnownedText(TextIOWrapper):
+    """A text layer that never closes the buffer under it: in place (Windows) that buffer is
+    ``sys.stdin``'s own, which closing at garbage collection would break for the rest of the process."""
+
+    def close(self) -> None:
+        with suppress(ValueError):
+            self.detach()
 
 
 class _ScreenedLines:

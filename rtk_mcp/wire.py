@@ -60,7 +60,8 @@ def screen(line: str) -> Screened:
     if "method" in message:
         if not isinstance(message["method"], str):
             return _error(request_id, INVALID_REQUEST, "Invalid Request: method must be a string")
-        if "params" in message and not isinstance(message["params"], dict):
+        # ``"params": null`` is how some clients write "no params"; the SDK accepts it too.
+        if message.get("params") is not None and not isinstance(message["params"], dict):
             return _error(request_id, INVALID_REQUEST, "Invalid Request: params must be an object")
     elif request_id is None or ("result" not in message and "error" not in message):
         return _error(request_id, INVALID_REQUEST, "Invalid Request: neither a request, a notification nor a response")

@@ -33,6 +33,8 @@ LINES = [
      '"arguments": {"fields": ["name\\ud83d"]}}}', 18, None),
     ('{"jsonrpc": "2.0", "id": "19\\udc00", "method": "ping"}', "19\ufffd", None),
     ('{"jsonrpc": "2.0", "id": 20, "method": "no/such/method"}', 20, -32601),
+    # Optional params written as null, as some clients serialise them: a normal request.
+    ('{"jsonrpc": "2.0", "id": 22, "method": "ping", "params": null}', 22, None),
     ('{"jsonrpc": "2.0", "id": 21, "method": "tools/call", "params": {"name": 5}}', 21, -32602),
 ]
 
