@@ -108,14 +108,6 @@ def _local_call(n: int) -> tuple[str, dict[str, Any] | None]:
     ])
 
 
-def _peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
-
-
 async def test_thousands_of_calls_with_random_faults_are_each_answered_once() -> None:
     FaultyAPI.seen.clear()
     with loopback_api(FaultyAPI) as url:
@@ -151,7 +143,7 @@ async def test_thousands_of_calls_with_random_faults_are_each_answered_once() ->
                 FaultyAPI.calm = True
                 normal = await session.call("list_meetings", {})
                 assert not normal.get("isError"), normal
-                peak = _peak_rss_mb(session.process.pid)
+                peak = session.peak_rss_mb()
             finally:
                 FaultyAPI.calm = False
                 elapsed = time.monotonic() - started
