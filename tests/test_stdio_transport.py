@@ -2,7 +2,8 @@
 
 stdout carries only JSON-RPC even when something prints; input of any shape never stops serving;
 requests read before the end of input are answered (within a bounded grace) before the process exits;
-a client that goes away ends the process quietly; descriptors are left blocking.
+work in flight is bounded, while cancellations and pings still get through; a client that goes away
+ends the process quietly; descriptors are left blocking.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import pytest
 
+from rtk_mcp.stdio import MAX_OPEN_REQUESTS
 from tests.stdio_session import (
     INITIALIZE,
     INITIALIZED,
@@ -98,71 +101,153 @@ async def test_requests_piped_before_input_ends_are_all_answered() -> None:
     assert all("Sandbox App" in _text(server.answers[n][0]) for n in range(1, 6))
 
 
-class GatedMeetings(JsonHandler):
-    """Meetings are answered once the test opens ``gate`` (``search=fast``: at once); ``arrived`` is set
-    when such a request reaches the API. Anything else is answered at once."""
+class HeldMeetings(JsonHandler):
+    """Holds each meetings request (``search=fast``: none) until the test lets it go, one at a time
+    (``release``) or all (``release_all``); keeps each held request's ``search`` in arrival order
+    (``arrived``) and the most it held at once (``peak``). Anything else is answered at once."""
 
-    gate = threading.Event()
-    arrived = threading.Event()
     url = ""
+    state = threading.Condition()
+    arrived: list[str] = []
+    held = peak = permits = 0
+    released_all = False
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        if "/meetings" in self.path and "fast" not in self.path:
-            self.arrived.set()
-            self.gate.wait(60)
+        api = type(self)
+        search = parse_qs(urlsplit(self.path).query).get("search", [""])[0]
+        if "/meetings" in self.path and search != "fast":
+            with api.state:
+                api.arrived.append(search)
+                api.held += 1
+                api.peak = max(api.peak, api.held)
+                api.state.notify_all()
+                api.state.wait_for(lambda: api.permits or api.released_all, timeout=60)
+                api.permits -= bool(api.permits) and not api.released_all
+                api.held -= 1  # before answering: the server may send the next request once it has the answer
         self.answer({"success": True, "data": [{"id": "m1"}]})
+
+    @classmethod
+    def release(cls, count: int = 1) -> None:
+        with cls.state:
+            cls.permits += count
+            cls.state.notify_all()
+
+    @classmethod
+    def release_all(cls) -> None:
+        with cls.state:
+            cls.released_all = True
+            cls.state.notify_all()
+
+    @classmethod
+    async def until_arrived(cls, count: int) -> None:
+        def wait() -> bool:
+            with cls.state:
+                return cls.state.wait_for(lambda: len(cls.arrived) >= count, timeout=30)
+
+        assert await anyio.to_thread.run_sync(wait), f"{len(cls.arrived)} of {count} calls reached the API"
 
 
 @pytest.fixture
-def gated_api() -> Iterator[type[GatedMeetings]]:
-    class Gated(GatedMeetings):
-        gate = threading.Event()
-        arrived = threading.Event()
+def held_api() -> Iterator[type[HeldMeetings]]:
+    class Held(HeldMeetings):
+        state = threading.Condition()
+        arrived: list[str] = []
 
-    with loopback_api(Gated) as Gated.url:
-        yield Gated
-        Gated.gate.set()  # no handler thread outlives the test
+    with loopback_api(Held) as Held.url:
+        yield Held
+        Held.release_all()  # no handler thread outlives the test
 
 
 def _live(url: str) -> dict[str, str]:
     return clean_env(CLOUDFLARE_API_TOKEN="t", CLOUDFLARE_ACCOUNT_ID="a", RTK_APP_ID="app", RTK_API_BASE_URL=url)
 
 
-async def _until_arrived(api: type[GatedMeetings]) -> None:
-    assert await anyio.to_thread.run_sync(api.arrived.wait, 30), "the call never reached the API"
+def _calls(first: int, count: int) -> list[dict]:
+    """``count`` calls from id ``first`` on, each searching for ``call-<id>`` so the API sees which it is."""
+    return [tool_call(n, "list_meetings", {"search": f"call-{n}"}) for n in range(first, first + count)]
 
 
-async def test_a_call_still_waiting_on_the_api_when_input_ends_is_answered(gated_api) -> None:
-    async with stdio_session(env=_live(gated_api.url)) as server:
+async def test_a_call_still_waiting_on_the_api_when_input_ends_is_answered(held_api) -> None:
+    async with stdio_session(env=_live(held_api.url)) as server:
         # The same id twice (one slow, one fast): a client may reuse an id, and both are answered.
         await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, tool_call(7, "list_meetings"),
                                          tool_call(7, "list_meetings", {"search": "fast"})))
-        await _until_arrived(gated_api)
+        await held_api.until_arrived(1)
         await server.process.stdin.aclose()
-        gated_api.gate.set()
+        held_api.release_all()
         assert await server.end_input() == 0
     assert len(server.answers[7]) == 2 and all('"m1"' in _text(answer) for answer in server.answers[7])
 
 
-async def test_a_call_that_outlasts_the_grace_is_answered_as_cancelled_and_the_process_exits(gated_api) -> None:
-    async with stdio_session(env=_live(gated_api.url)) as server:
-        await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, tool_call(9, "list_meetings")))
-        await _until_arrived(gated_api)
-        assert await server.end_input() == 0  # the gate stays shut: only the grace ends the call
-    (answer,) = server.answers[9]
-    assert "error" in answer or answer["result"].get("isError")
+async def test_calls_that_outlast_the_grace_are_answered_as_cancelled_and_the_process_exits(held_api) -> None:
+    """Calls with the server and calls still queued behind them alike: nothing is dropped unanswered."""
+    calls = _calls(1001, MAX_OPEN_REQUESTS + 2)
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, *calls))
+        await held_api.until_arrived(MAX_OPEN_REQUESTS)
+        assert await server.end_input() == 0  # nothing is released: only the grace ends the calls
+    for call in calls:
+        (answer,) = server.answers[call["id"]]
+        assert "error" in answer or answer["result"].get("isError")
 
 
 @pytest.mark.parametrize("request_id", [9, "9"], ids=["same id", "id as a string, correlated as the SDK does"])
-async def test_a_call_the_client_cancelled_does_not_hold_the_process_at_end_of_input(gated_api, request_id) -> None:
-    async with stdio_session(env=_live(gated_api.url)) as server:
+async def test_a_call_the_client_cancelled_does_not_hold_the_process_at_end_of_input(held_api, request_id) -> None:
+    async with stdio_session(env=_live(held_api.url)) as server:
         await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, tool_call(9, "list_meetings")))
-        await _until_arrived(gated_api)
+        await held_api.until_arrived(1)
         await server.write(jsonrpc_lines(_cancel(request_id), _cancel(True)))  # a bool is no id: ignored
         await server.process.stdin.aclose()
         with anyio.fail_after(5):  # well inside the grace: nothing was left to wait for
             assert await server.process.wait() == 0
     assert 9 not in server.answers  # a cancelled request gets no answer
+
+
+async def test_at_most_max_open_requests_reach_the_api_and_the_rest_are_answered_in_turn(held_api) -> None:
+    calls = _calls(1001, MAX_OPEN_REQUESTS + 16)
+    ids = {call["id"] for call in calls}
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.initialize()
+        await server.send(*calls)
+        await held_api.until_arrived(MAX_OPEN_REQUESTS)
+        # A ping read after every call is answered while all of them are held: the server is still heard.
+        await server.send({"jsonrpc": "2.0", "id": "ping", "method": "ping"})
+        assert (await server.answer_to("ping", timeout=10))["result"] == {}
+        assert not ids & set(server.answers)
+        # A place frees only when a call is answered: let one go, and the first one queued comes in.
+        held_api.release(1)
+        await held_api.until_arrived(MAX_OPEN_REQUESTS + 1)
+        assert held_api.arrived[MAX_OPEN_REQUESTS] == f"call-{1001 + MAX_OPEN_REQUESTS}"
+        # Input ends with calls still queued: they get their turn all the same.
+        await server.process.stdin.aclose()
+        held_api.release_all()
+        assert await server.end_input() == 0
+    assert held_api.peak == MAX_OPEN_REQUESTS
+    assert sorted(held_api.arrived) == sorted(f"call-{n}" for n in ids)
+    assert all(len(server.answers[n]) == 1 and '"m1"' in _text(server.answers[n][0]) for n in ids)
+
+
+async def test_while_the_server_is_full_a_cancellation_frees_an_open_call_and_drops_a_queued_one(held_api) -> None:
+    calls = _calls(1001, MAX_OPEN_REQUESTS + 8)
+    first_queued = 1001 + MAX_OPEN_REQUESTS
+    open_call, queued_call = 1005, first_queued + 1
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.initialize()
+        await server.send(*calls)
+        await held_api.until_arrived(MAX_OPEN_REQUESTS)
+        await server.send(_cancel(open_call), _cancel(str(queued_call)))  # "1066" names 1066, as the SDK reads ids
+        # Nothing is released, yet a place frees (the server cancelled the open call) and the queue moves on.
+        await held_api.until_arrived(MAX_OPEN_REQUESTS + 1)
+        assert held_api.arrived[MAX_OPEN_REQUESTS] == f"call-{first_queued}"
+        held_api.release_all()
+        for call in calls:
+            if call["id"] not in (open_call, queued_call):
+                await server.answer_to(call["id"])
+        with anyio.fail_after(5):  # well inside the grace: nothing is left to wait for
+            assert await server.end_input() == 0
+    assert open_call not in server.answers and queued_call not in server.answers  # no answer is due
+    assert f"call-{queued_call}" not in held_api.arrived  # the queued call never reached the API
+    assert len(held_api.arrived) == len(calls) - 1
 
 
 async def test_invalid_utf8_and_bare_carriage_returns_still_get_answers() -> None:
