@@ -286,7 +286,12 @@ class _Cleaner:
 def _cap(
     result: dict[str, Any], max_tokens: int, paging_args: dict[str, Any] | None, selectable: bool
 ) -> dict[str, Any]:
-    size = estimate_tokens(to_json(result))
+    text = to_json(result)
+    # Every o200k token stands for at least one UTF-8 byte, so a result of no more bytes than the
+    # budget fits whatever its content; most results are that small and skip the estimate.
+    if len(text) <= max_tokens and len(text.encode()) <= max_tokens:
+        return result
+    size = estimate_tokens(text)
     if size <= max_tokens:
         return result
     path, items = _largest_list(result)

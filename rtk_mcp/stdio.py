@@ -1,25 +1,24 @@
 """MCP over stdio: the SDK's transport, with every line answered and a bound on work in flight.
 
-The SDK's ``stdio_server`` owns the writing side: it serves from a private duplicate of fd 1 and
-points fd 1 at stderr meanwhile, so stray output cannot corrupt the JSON-RPC stream. Three things
-it does not do, added here around it:
+The SDK's ``stdio_server`` owns the reading and writing: it serves from private duplicates of fd 0
+and fd 1 and points fd 1 at stderr meanwhile, so stray output cannot corrupt the JSON-RPC stream.
+Three things it does not do are added as thin wrappers around its streams, with no task or queue of
+their own on the way of a message (every hop between tasks costs each call its share of a loop turn):
 
 - **Every line is answered.** The SDK drops a line it cannot parse, and the client waits forever.
-  Each raw line is screened first (:mod:`rtk_mcp.wire`); a line the server cannot take is answered
-  with the JSON-RPC error the specification names, and serving goes on.
-- **Bounded work, and a client heard while it lasts.** A client may pipe calls faster than the API
-  answers them. At most :data:`MAX_OPEN_REQUESTS` requests are with the server at once; requests
-  read beyond that wait their turn in a queue of :data:`MAX_QUEUED_REQUESTS`, in arrival order.
-  Reading goes on meanwhile, so notifications and the client's answers reach the server at once:
-  above all ``notifications/cancelled``, which drops a queued request (no answer is due for it) or
-  reaches the server for an open one, so a client can cancel the very calls that fill the server.
-  Pings skip the queue (see :data:`PINGS_PAST_THE_BOUND`). Only when the queue is full too does
-  reading pause, so the client's writes block instead of the process's memory growing.
+  Each raw line is screened first (:mod:`rtk_mcp.wire`), inside the SDK's own reading; a line the
+  server cannot take is answered with the JSON-RPC error the specification names, and serving goes on.
+- **Bounded work.** A client may pipe calls faster than the API answers them. At most
+  :data:`MAX_OPEN_REQUESTS` requests are with the server at once. Requests read while that many are
+  open wait in arrival order, up to as many again; only then does reading pause, so the client's
+  writes block instead of the process's memory growing. Until then reading goes on, so a
+  ``notifications/cancelled`` reaches the server at once (one naming a request still waiting
+  removes it: no answer is due), and a ``ping`` is answered at once: it has its own allowance, since
+  it needs nothing but the server.
 - **Answers for what was read before input ends.** At the end of input the SDK cancels the requests
   still running, so ``printf '...' | rtk-mcp`` loses its last answers. Here the end is held back
-  until each request read is answered (queued ones still get their turn), cancelled by the client,
-  or a grace period has run out (a hung call must not keep the process alive); then the requests
-  still queued are answered as the SDK answers the open ones it stops: "Connection closed".
+  until each request read is answered, cancelled by the client, or a grace period has run out (a
+  hung call must not keep the process alive); then the SDK answers what is left as closed.
 
 Reading stdin ourselves (so screening sees raw lines) means claiming fd 0 as the SDK would: it is
 served from a private duplicate and points at the null device while serving, so a child process
@@ -28,10 +27,11 @@ cannot steal the client's input; it is restored on exit. Descriptors stay blocki
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import sys
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -40,33 +40,24 @@ from typing import Any, BinaryIO
 
 import anyio
 import mcp_types as types
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.abc import TaskGroup
 from mcp.server.stdio import stdio_server
-from mcp.shared.dispatcher import as_request_id, coerce_request_id
+from mcp.shared.dispatcher import coerce_request_id
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp_types import RequestId
 
 from rtk_mcp.wire import screen
 
-__all__ = ["stdio_transport", "MAX_OPEN_REQUESTS", "MAX_QUEUED_REQUESTS"]
+__all__ = ["stdio_transport", "MAX_OPEN_REQUESTS"]
 
 logger = logging.getLogger("rtk_mcp")
 
-#: How long requests read before the end of input may still run; then serving stops and those left,
-#: queued ones too, are answered as cancelled.
+#: How long requests read before the end of input may still run; then serving stops and the SDK
+#: answers those left as closed.
 END_OF_INPUT_GRACE_SECONDS = 10.0
-#: Requests with the server at once. Far above what the API's rate limits let through, and low
-#: enough that a flood of piped calls holds little memory while it waits.
+#: Requests with the server at once (and, separately, pings). Far above what the API's rate limits
+#: let through, and low enough that a flood of piped calls holds little memory while it waits.
 MAX_OPEN_REQUESTS = 64
-#: Requests read while the server is full, waiting their turn. Reading on while it is full is what
-#: lets the client's cancellations through; bounding the wait keeps memory bounded whatever the
-#: client sends (beyond it reading pauses).
-MAX_QUEUED_REQUESTS = 64
-#: How far pings may go past MAX_OPEN_REQUESTS. A ping skips the queue: answering it costs nothing,
-#: and it is how a client checks the server is alive, most of all when the server is full. The server
-#: still answers it (so the answer means the server is serving), and it counts as open, so a client
-#: that pings without reading the answers gets only this far before reading pauses.
-PINGS_PAST_THE_BOUND = 8
 
 
 @asynccontextmanager
@@ -77,44 +68,15 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     """
     stdin, restore_stdin = _claim_stdin()
     try:
-        replies_in, replies_out = anyio.create_memory_object_stream[SessionMessage](1)
-        lines = _ScreenedLines(anyio.wrap_file(_UnownedText(stdin, encoding="utf-8", errors="replace")), replies_in)
+        lines = _ScreenedLines(anyio.wrap_file(_UnownedText(stdin, encoding="utf-8", errors="replace")))
         async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
-            to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-            server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
-            admission = _Admission(MAX_OPEN_REQUESTS, MAX_QUEUED_REQUESTS)
-
-            async def inbound(unserved: MemoryObjectSendStream[SessionMessage]) -> None:
-                """Every message the client sends reaches the server through here."""
-                async with to_server, from_client, unserved, anyio.create_task_group() as passing:
-                    passing.start_soon(admission.pass_on, to_server)
-                    async for item in from_client:
-                        await admission.take(item)
-                    with anyio.move_on_after(END_OF_INPUT_GRACE_SECONDS):
-                        await admission.all_settled()
-                    for request in admission.close():  # answered as the SDK answers the open ones it stops
-                        await unserved.send(SessionMessage(types.JSONRPCError(
-                            jsonrpc="2.0", id=request.id,
-                            error=types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed"))))
-
-            async def outbound() -> None:
-                async with from_server, to_client:
-                    async for item in from_server:
-                        await to_client.send(item)
-                        if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)):
-                            admission.settle(item.message.id)
-
-            async def screened_out(to_client: MemoryObjectSendStream[SessionMessage]) -> None:
-                """The answers to lines the server never saw."""
-                async with replies_out, to_client:
-                    async for reply in replies_out:
-                        await to_client.send(reply)
-
-            async with anyio.create_task_group() as relays:
-                relays.start_soon(inbound, to_client.clone())
-                relays.start_soon(outbound)
-                relays.start_soon(screened_out, to_client.clone())
-                yield server_reads, server_writes
+            lines.answer_through(to_client.clone())  # before the SDK's reader first runs
+            async with anyio.create_task_group() as tasks:
+                admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks)
+                try:
+                    yield admission, _Settling(to_client, admission)
+                finally:
+                    tasks.cancel_scope.cancel()  # a read-ahead still waiting for a line
     except* BrokenPipeError:
         logger.info("the client closed its end of stdout; serving stopped")
     finally:
@@ -133,8 +95,11 @@ class _UnownedText(TextIOWrapper):
 class _ScreenedLines:
     """The client's lines as the SDK reads them, minus those it cannot take, which are answered."""
 
-    def __init__(self, source: Any, replies: MemoryObjectSendStream[SessionMessage]) -> None:
+    def __init__(self, source: Any) -> None:
         self._source = source
+        self._replies: Any = None
+
+    def answer_through(self, replies: Any) -> None:
         self._replies = replies
 
     def __aiter__(self) -> AsyncIterator[str]:
@@ -174,96 +139,190 @@ def _claim_stdin() -> tuple[BinaryIO, Callable[[], None]]:
     return os.fdopen(private, "rb", closefd=False), restore
 
 
+_Received = tuple[contextvars.Context | None, "SessionMessage | Exception"]
+
+
 class _Admission:
-    """The client's messages on their way to the server. Requests wait in arrival order for one of
-    ``open_limit`` places with the server; everything else goes on at once. One task passes all of it
-    on (:meth:`pass_on`), so nothing overtakes what was read before it: a cancellation never reaches
-    the server ahead of the request it names.
+    """The server's read stream: the client's messages as the SDK parsed them, with requests admitted
+    at most ``limit`` at a time (pings separately), the rest waiting as described above."""
 
-    Open requests are counted per id as the SDK correlates ids (``"7"`` is request 7), since a
-    client may reuse one."""
+    def __init__(self, inner: Any, limit: int, tasks: TaskGroup) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._tasks = tasks
+        #: Open requests per id, as the SDK correlates ids (``"7"`` is request 7; a client may reuse
+        #: one), each with its allowance: ``True`` for a ping.
+        self._open: dict[RequestId, list[bool]] = {}
+        self._open_count = {False: 0, True: 0}
+        self._waiting: deque[_Received] = deque()  # requests read while full, in arrival order
+        self._read_ahead: deque[_Received] = deque()  # what reading on while full brought in
+        self._reading_ahead = False
+        self._changed = anyio.Event()
+        self._ended = False
+        self._grace_over = False
+        self.last_context: contextvars.Context | None = None  # the SDK runs each message in its sender's
 
-    def __init__(self, open_limit: int, queue_limit: int) -> None:
-        self._open_limit = open_limit
-        self._queue_limit = queue_limit
-        self._open: Counter[RequestId] = Counter()
-        self._queued: deque[types.JSONRPCRequest] = deque()
-        self._at_once: SessionMessage | Exception | None = None
-        self._closed = False
-        self._change = anyio.Event()
+    def __aiter__(self) -> _Admission:
+        return self
 
-    async def take(self, item: SessionMessage | Exception) -> None:
-        """Accept one message read from the client; waits only while the queue is full (or, for a
-        ping, while too many pings are unanswered), which is what pauses reading."""
-        message = item.message if isinstance(item, SessionMessage) else None
-        if isinstance(message, types.JSONRPCRequest) and message.method != "ping":
-            await self._until(lambda: len(self._queued) < self._queue_limit)
-            self._queued.append(message)
-        else:
-            if isinstance(message, types.JSONRPCRequest):  # a ping: see PINGS_PAST_THE_BOUND
-                await self._until(lambda: self._open.total() < self._open_limit + PINGS_PAST_THE_BOUND)
-                item = self._opened(message)
-            elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
-                # Per MCP no answer is due for a cancelled request: one still queued is just dropped.
-                # The cancellation still goes on, for a request under the same id with the server.
-                self._drop_queued((message.params or {}).get("requestId"))
-            await self._until(lambda: self._at_once is None)
-            self._at_once = item
-        self._changed()
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
 
-    async def pass_on(self, to_server: MemoryObjectSendStream[SessionMessage | Exception]) -> None:
-        """Hand the server what was taken, in order (what goes on at once first), until closed."""
+    async def __aenter__(self) -> _Admission:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    async def receive(self) -> SessionMessage | Exception:
         while True:
-            await self._until(lambda: self._at_once is not None or self._closed or self._admissible())
-            if self._at_once is not None:
-                item, self._at_once = self._at_once, None
-            elif self._admissible():
-                item = self._opened(self._queued.popleft())
+            if self._waiting and (self._grace_over or self._has_room(self._waiting[0][1])):
+                return self._admit(*self._waiting.popleft())
+            if self._read_ahead:
+                context, item = self._read_ahead.popleft()
+            elif self._ended:
+                if not self._waiting and (self._grace_over or not self._open):
+                    raise anyio.EndOfStream
+                await self._next_change()
+                continue
+            elif self._reading_ahead or self._waiting:
+                if not self._reading_ahead and len(self._waiting) < self._limit:
+                    self._reading_ahead = True
+                    self._tasks.start_soon(self._read_on_while_full)
+                await self._next_change()
+                continue
             else:
-                return
-            self._changed()
-            await to_server.send(item)
+                try:
+                    item = await self._inner.receive()
+                except anyio.EndOfStream:
+                    self._end_of_input()
+                    continue
+                context = getattr(self._inner, "last_context", None)
+            if isinstance(item, SessionMessage):
+                message = item.message
+                if isinstance(message, types.JSONRPCRequest):
+                    if self._has_room(item) and not (self._waiting and message.method != "ping"):
+                        return self._admit(context, item)
+                    self._waiting.append((context, item))
+                    continue
+                if isinstance(message, types.JSONRPCNotification) and self._withdraws_waiting(message):
+                    continue
+            self.last_context = context
+            return item
 
     def settle(self, request_id: RequestId | None) -> None:
-        """A request is answered (or cancelled): its place is free."""
+        """A request was answered (or settled without an answer): its allowance frees up."""
         key = None if request_id is None else coerce_request_id(request_id)
-        if self._open[key] > 0:
-            self._open[key] -= 1
-            if not self._open[key]:
-                del self._open[key]  # a long session sees many ids: keep only the open ones
-            self._changed()
+        kinds = self._open.get(key)
+        if kinds:
+            self._open_count[kinds.pop(0)] -= 1
+            if not kinds:
+                del self._open[key]
+            self._signal()
 
-    async def all_settled(self) -> None:
-        await self._until(lambda: not self._queued and not self._open)
+    def _has_room(self, item: SessionMessage) -> bool:
+        return self._open_count[_is_ping(item)] < self._limit
 
-    def close(self) -> list[types.JSONRPCRequest]:
-        """Stop passing requests on; return those still queued, which the server will never see."""
-        self._closed = True
-        unserved, self._queued = list(self._queued), deque()
-        self._changed()
-        return unserved
-
-    def _admissible(self) -> bool:
-        return bool(self._queued) and not self._closed and self._open.total() < self._open_limit
-
-    def _opened(self, request: types.JSONRPCRequest) -> SessionMessage:
-        """Count the request in; the metadata lets the server report one it settles without an answer."""
-        key = coerce_request_id(request.id)
-        self._open[key] += 1
+    def _admit(self, context: contextvars.Context | None, item: SessionMessage) -> SessionMessage:
+        request = item.message
+        assert isinstance(request, types.JSONRPCRequest)
+        key, ping = coerce_request_id(request.id), _is_ping(item)
+        self._open.setdefault(key, []).append(ping)
+        self._open_count[ping] += 1
+        self.last_context = context
+        # The SDK calls on_request_unanswered for a request it settles without an answer (cancelled).
         return SessionMessage(request, ServerMessageMetadata(on_request_unanswered=partial(self._unanswered, key)))
 
-    def _drop_queued(self, request_id: object) -> None:
-        if (key := as_request_id(request_id)) is not None:
-            key = coerce_request_id(key)
-            self._queued = deque(request for request in self._queued if coerce_request_id(request.id) != key)
-
-    async def _unanswered(self, key: RequestId) -> None:  # the client cancelled it: no answer is due
+    async def _unanswered(self, key: RequestId) -> None:
         self.settle(key)
 
-    async def _until(self, condition: Callable[[], bool]) -> None:
-        while not condition():
-            await self._change.wait()
+    def _withdraws_waiting(self, note: types.JSONRPCNotification) -> bool:
+        """Whether ``note`` cancels a request still waiting, which is then dropped unanswered."""
+        if note.method != "notifications/cancelled" or not isinstance(note.params, dict):
+            return False
+        cancelled = note.params.get("requestId")
+        if not isinstance(cancelled, (str, int)) or isinstance(cancelled, bool):
+            return False
+        key = coerce_request_id(cancelled)
+        for entry in self._waiting:
+            request = entry[1].message
+            if isinstance(request, types.JSONRPCRequest) and coerce_request_id(request.id) == key:
+                self._waiting.remove(entry)
+                return True
+        return False
 
-    def _changed(self) -> None:
-        self._change.set()
-        self._change = anyio.Event()
+    async def _read_on_while_full(self) -> None:
+        """Read the client's next messages while requests wait for room, so cancellations and pings
+        get through; stops once there is room again or the waiting line is full (reading pauses)."""
+        try:
+            while True:
+                try:
+                    item = await self._inner.receive()
+                except anyio.EndOfStream:
+                    self._end_of_input()
+                    return
+                self._read_ahead.append((getattr(self._inner, "last_context", None), item))
+                self._signal()
+                full = self._open_count[False] >= self._limit
+                if not full or len(self._waiting) + len(self._read_ahead) >= self._limit:
+                    return
+        finally:
+            self._reading_ahead = False
+            self._signal()
+
+    def _end_of_input(self) -> None:
+        self._ended = True
+        self._tasks.start_soon(self._end_grace)
+
+    async def _end_grace(self) -> None:
+        await anyio.sleep(END_OF_INPUT_GRACE_SECONDS)
+        if self._waiting or self._open:
+            logger.info("input ended; stopping with requests still unanswered after the grace period")
+        self._grace_over = True  # what still waits goes to the server, which answers it as closed
+        self._signal()
+
+    def _signal(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def _next_change(self) -> None:
+        await self._changed.wait()
+
+
+def _is_ping(item: SessionMessage) -> bool:
+    message = item.message
+    return isinstance(message, types.JSONRPCRequest) and message.method == "ping"
+
+
+class _Settling:
+    """The server's write stream: the SDK's, noting each answer so its request's allowance frees up."""
+
+    def __init__(self, inner: Any, admission: _Admission) -> None:
+        self._inner = inner
+        self._admission = admission
+
+    async def send(self, item: SessionMessage) -> None:
+        await self._inner.send(item)
+        if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)):
+            self._admission.settle(item.message.id)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _Settling:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
