@@ -43,6 +43,7 @@ import mcp_types as types
 from anyio.abc import TaskGroup
 from mcp.server.stdio import stdio_server
 from mcp.shared.dispatcher import coerce_request_id
+from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp_types import RequestId
 
@@ -70,13 +71,15 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     try:
         lines = _ScreenedLines(anyio.wrap_file(_UnownedText(stdin, encoding="utf-8", errors="replace")))
         async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
-            lines.answer_through(to_client.clone())  # before the SDK's reader first runs
+            replies = to_client.clone()
+            lines.answer_through(replies)  # before the SDK's reader first runs
             async with anyio.create_task_group() as tasks:
                 admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks)
                 try:
                     yield admission, _Settling(to_client, admission)
                 finally:
                     tasks.cancel_scope.cancel()  # a read-ahead still waiting for a line
+                    replies.close()  # the SDK's writer ends once every sender is closed
     except* BrokenPipeError:
         logger.info("the client closed its end of stdout; serving stopped")
     finally:
@@ -192,13 +195,13 @@ class _Admission:
             elif self._ended:
                 if not self._waiting and (self._grace_over or not self._open):
                     raise anyio.EndOfStream
-                await self._next_change()
+                await self._changed.wait()
                 continue
             elif self._reading_ahead or self._waiting:
                 if not self._reading_ahead and len(self._waiting) < self._limit:
                     self._reading_ahead = True
                     self._tasks.start_soon(self._read_on_while_full)
-                await self._next_change()
+                await self._changed.wait()
                 continue
             else:
                 try:
@@ -247,15 +250,12 @@ class _Admission:
 
     def _withdraws_waiting(self, note: types.JSONRPCNotification) -> bool:
         """Whether ``note`` cancels a request still waiting, which is then dropped unanswered."""
-        if note.method != "notifications/cancelled" or not isinstance(note.params, dict):
-            return False
-        cancelled = note.params.get("requestId")
-        if not isinstance(cancelled, (str, int)) or isinstance(cancelled, bool):
+        cancelled = cancelled_request_id_from_params(note.params) if note.method == "notifications/cancelled" else None
+        if cancelled is None:
             return False
         key = coerce_request_id(cancelled)
         for entry in self._waiting:
-            request = entry[1].message
-            if isinstance(request, types.JSONRPCRequest) and coerce_request_id(request.id) == key:
+            if coerce_request_id(entry[1].message.id) == key:  # type: ignore[union-attr]
                 self._waiting.remove(entry)
                 return True
         return False
@@ -293,9 +293,6 @@ class _Admission:
     def _signal(self) -> None:
         self._changed.set()
         self._changed = anyio.Event()
-
-    async def _next_change(self) -> None:
-        await self._changed.wait()
 
 
 def _is_ping(item: SessionMessage) -> bool:
