@@ -1,4 +1,8 @@
-"""The RealtimeKit API surface as data: one module per documented group, one ``Endpoint`` per tool."""
+"""The RealtimeKit API surface as data: one module per documented group, one ``Endpoint`` per tool.
+
+The modules that define parameter models leave out ``from __future__ import annotations``: with it,
+every annotation is kept as text and pydantic parses each one back on import, at every start.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
 """The live session of a meeting: who is in it, kicking people out, polls."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field

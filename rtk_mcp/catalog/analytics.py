@@ -1,7 +1,5 @@
 """Analytics: day-wise usage of an app."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """Apps: the top level of RealtimeKit; every other endpoint lives under an app."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from rtk_mcp.catalog.common import Params

@@ -4,8 +4,6 @@ Descriptions are deliberately terse: every word here is paid for, in tokens, in 
 conversation an assistant has with this server.
 """
 
-from __future__ import annotations
-
 import json
 import math
 from collections.abc import Callable

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
+from pydantic.json_schema import GenerateJsonSchema
 
 from rtk_mcp.catalog.common import ListedBy
 
@@ -151,9 +152,16 @@ def input_schema(model: type[BaseModel], *, portable: bool = True) -> dict[str, 
     return copy.deepcopy(_generate(model, portable))
 
 
+class _SchemaGenerator(GenerateJsonSchema):
+    def encode_default(self, dft: Any) -> Any:
+        # pydantic builds a serializer for every default it writes; ``None`` needs none, and
+        # ``default: null`` is dropped from the schema anyway (see _clean).
+        return None if dft is None else super().encode_default(dft)
+
+
 @functools.cache
 def _generate(model: type[BaseModel], portable: bool) -> dict[str, Any]:
-    raw = model.model_json_schema()
+    raw = model.model_json_schema(schema_generator=_SchemaGenerator)
     defs = raw.pop("$defs", {})
     raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
     return _ordered({**_clean(raw, defs, portable), "additionalProperties": False})

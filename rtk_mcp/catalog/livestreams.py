@@ -1,7 +1,5 @@
 """Livestreams: RTMP livestreams, either of a meeting or independent (fed by your own encoder)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

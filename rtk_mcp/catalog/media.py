@@ -4,8 +4,6 @@ These models carry no docstrings on purpose: a docstring would be inlined into e
 that uses the model. Field descriptions say what an agent needs; constraints come from the docs.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

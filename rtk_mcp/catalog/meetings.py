@@ -1,7 +1,5 @@
 """Meetings and their participants."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -5,8 +5,6 @@ below describe the create body; update_preset uses :func:`_partial` copies of th
 since the reference makes every field of the PATCH body optional, at every depth.
 """
 
-from __future__ import annotations
-
 import functools
 import operator
 import types

@@ -1,7 +1,5 @@
 """Recordings: composite recordings of a meeting (or a URL) and per-track recordings."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_serializer, field_validator

@@ -1,7 +1,5 @@
 """Sessions: one run of a meeting, from first join to last leave, and its participants and artefacts."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, field_serializer

@@ -1,7 +1,5 @@
 """Webhooks: HTTP callbacks that deliver an app's meeting, recording and livestream events."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
