@@ -21,7 +21,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
 from rtk_mcp import __version__, content
-from rtk_mcp.catalog import Endpoint, input_schema
+from rtk_mcp.catalog import Endpoint, input_schemas
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
 from rtk_mcp.client import RealtimeKitClient, outcome_hint
 from rtk_mcp.config import Settings
@@ -71,21 +71,23 @@ CREDENTIAL_FIELDS = CREDENTIAL_KEYS | {"token", "api_key"}
 def tool_definition(endpoint: Endpoint, *, output_schemas: bool = False) -> types.Tool:
     """What an agent sees of one endpoint, derived from its catalog row (``output_schemas`` adds the
     result's ``outputSchema``). Every nested object is spelled out: a host may show an agent one tool at a time."""
-    description = endpoint.description
-    if endpoint.alias_of:
-        description += f" Also documented under {endpoint.alias_of}."
-    return types.Tool(
-        name=endpoint.name,
-        description=description,
-        input_schema=input_schema(endpoint.params),
-        output_schema=output_schema(endpoint) if output_schemas else None,
-        annotations=annotations(endpoint),
-    )
+    return tool_definitions([endpoint], output_schemas=output_schemas)[0]
 
 
 def tool_definitions(endpoints: Iterable[Endpoint], *, output_schemas: bool = False) -> list[types.Tool]:
-    """The ``tools/list`` result for ``endpoints``, in order."""
-    return [tool_definition(ep, output_schemas=output_schemas) for ep in endpoints]
+    """The ``tools/list`` result for ``endpoints``, in order (see :func:`tool_definition`)."""
+    endpoints = list(endpoints)
+    schemas = input_schemas([ep.params for ep in endpoints])  # one pass: shared nested models generated once
+    return [
+        types.Tool(
+            name=ep.name,
+            description=ep.description + (f" Also documented under {ep.alias_of}." if ep.alias_of else ""),
+            input_schema=schema,
+            output_schema=output_schema(ep) if output_schemas else None,
+            annotations=annotations(ep),
+        )
+        for ep, schema in zip(endpoints, schemas)
+    ]
 
 
 def annotations(endpoint: Endpoint) -> types.ToolAnnotations:

@@ -17,9 +17,9 @@ from rtk_mcp.catalog import (
     sessions,
     webhooks,
 )
-from rtk_mcp.catalog.endpoint import PATH_PREFIX, Endpoint, input_schema
+from rtk_mcp.catalog.endpoint import PATH_PREFIX, Endpoint, input_schema, input_schemas
 
-__all__ = ["ENDPOINTS", "BY_NAME", "GROUPS", "Endpoint", "input_schema", "PATH_PREFIX"]
+__all__ = ["ENDPOINTS", "BY_NAME", "GROUPS", "Endpoint", "input_schema", "input_schemas", "PATH_PREFIX"]
 
 _MODULES = (apps, meetings, presets, sessions, recordings, webhooks, active_session, livestreams, analytics)
 

@@ -9,7 +9,6 @@ tools share one code path (see ``rtk_mcp.server``).
 from __future__ import annotations
 
 import copy
-import functools
 import re
 import typing
 from collections.abc import Iterable
@@ -17,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
-from pydantic.json_schema import GenerateJsonSchema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from rtk_mcp.catalog.common import ListedBy
 
-__all__ = ["Endpoint", "input_schema", "PATH_PREFIX", "FIELDS_ARG"]
+__all__ = ["Endpoint", "input_schema", "input_schemas", "PATH_PREFIX", "FIELDS_ARG"]
 
 #: Every RealtimeKit path starts here; ``account_id`` always comes from the environment.
 PATH_PREFIX = "/accounts/{account_id}/realtime/kit"
@@ -149,7 +148,26 @@ def input_schema(model: type[BaseModel], *, portable: bool = True) -> dict[str, 
 
     Each model's schema is generated once per process; callers get their own copy.
     """
-    return copy.deepcopy(_generate(model, portable))
+    return input_schemas([model], portable=portable)[0]
+
+
+def input_schemas(models: Iterable[type[BaseModel]], *, portable: bool = True) -> list[dict[str, Any]]:
+    """:func:`input_schema` of each of ``models``, generated in one pass, so that a nested model several
+    of them share (a storage config, an AI config) is generated once."""
+    models = list(models)
+    missing = [model for model in dict.fromkeys(models) if (model, portable) not in _generated]
+    if missing:
+        refs, shared = models_json_schema([(model, "validation") for model in missing],
+                                          schema_generator=_SchemaGenerator)
+        defs = shared.get("$defs", {})
+        for model in missing:
+            raw = dict(defs[refs[model, "validation"]["$ref"].rpartition("/")[2]])
+            raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
+            _generated[model, portable] = _ordered({**_clean(raw, defs, portable), "additionalProperties": False})
+    return [copy.deepcopy(_generated[model, portable]) for model in models]
+
+
+_generated: dict[tuple[type[BaseModel], bool], dict[str, Any]] = {}
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -157,14 +175,6 @@ class _SchemaGenerator(GenerateJsonSchema):
         # pydantic builds a serializer for every default it writes; ``None`` needs none, and
         # ``default: null`` is dropped from the schema anyway (see _clean).
         return None if dft is None else super().encode_default(dft)
-
-
-@functools.cache
-def _generate(model: type[BaseModel], portable: bool) -> dict[str, Any]:
-    raw = model.model_json_schema(schema_generator=_SchemaGenerator)
-    defs = raw.pop("$defs", {})
-    raw.pop("description", None)  # the docstring is the tool's description; don't send it twice
-    return _ordered({**_clean(raw, defs, portable), "additionalProperties": False})
 
 
 #: Emitted keys come in this order; keys not listed follow in pydantic's order.
