@@ -31,16 +31,18 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import mcp_types as types
 
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.catalog.sessions import MAX_WINDOW
-from rtk_mcp.client import RealtimeKitClient, Reply
 from rtk_mcp.errors import ApiError, StorageError
 from rtk_mcp.shaping import estimate_tokens, fitting, prefix_within, to_json
+
+if TYPE_CHECKING:  # loaded with the HTTP client, on the first call
+    from rtk_mcp.client import RealtimeKitClient, Reply
 
 __all__ = ["Reading", "take_reading", "read", "resource_link", "resource_templates", "parse_resource_uri",
            "MAX_FILE_BYTES", "DEFAULT_LIMIT", "resource_arguments", "RESOURCE_LINKS_SINCE", "SUMMARY_POLL_S", "SOURCE"]

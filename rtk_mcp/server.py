@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import mcp_types as types
@@ -23,7 +23,6 @@ from pydantic import BaseModel, ValidationError
 from rtk_mcp import __version__, content
 from rtk_mcp.catalog import Endpoint, input_schemas
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
-from rtk_mcp.client import RealtimeKitClient, outcome_hint
 from rtk_mcp.config import Settings
 from rtk_mcp.errors import ArgumentError, BadResponse, ConfigError, RtkError, UnknownToolError
 from rtk_mcp.outputs import output_schema
@@ -37,6 +36,9 @@ from rtk_mcp.shaping import (
     strip_invisible,
     to_json,
 )
+
+if TYPE_CHECKING:  # loaded with the HTTP client, on the first call: listing tools needs neither
+    from rtk_mcp.client import RealtimeKitClient
 
 __all__ = ["CREDENTIAL_FIELDS", "HOST_ARGUMENTS", "INSTRUCTIONS", "annotations", "build_server", "text_of",
            "tool_definition", "tool_definitions"]
@@ -130,6 +132,8 @@ def build_server(
     def connection() -> RealtimeKitClient:
         nonlocal api
         if api is None:
+            from rtk_mcp.client import RealtimeKitClient
+
             api = RealtimeKitClient(settings, transport=transport)
         return api
 
@@ -263,6 +267,8 @@ async def _call(
         )
     except Exception as exc:  # an answer of a shape nobody planned for is the API's oddity, not a crash
         logger.warning("unreadable answer from %s: %s", endpoint.name, type(exc).__name__)
+        from rtk_mcp.client import outcome_hint
+
         raise BadResponse(
             f"The RealtimeKit API answered, but rtk-mcp could not read the answer ({type(exc).__name__}). "
             + outcome_hint(endpoint)
