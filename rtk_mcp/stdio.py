@@ -9,16 +9,19 @@ their own on the way of a message (every hop between tasks costs each call its s
   Each raw line is screened first (:mod:`rtk_mcp.wire`), inside the SDK's own reading; a line the
   server cannot take is answered with the JSON-RPC error the specification names, and serving goes on.
 - **Bounded work.** A client may pipe calls faster than the API answers them. At most
-  :data:`MAX_OPEN_REQUESTS` requests are with the server at once. Requests read while that many are
-  open wait in arrival order, up to as many again; only then does reading pause, so the client's
-  writes block instead of the process's memory growing. Until then reading goes on, so a
-  ``notifications/cancelled`` reaches the server at once (one naming a request still waiting
-  removes it: no answer is due), and a ``ping`` is answered at once: it has its own allowance, since
-  it needs nothing but the server.
+  :data:`MAX_OPEN_REQUESTS` requests are with the server at once (one per id: a request reusing an
+  open id waits for its answer). Requests read while there is no room wait in arrival order, up to
+  as many again; only then does reading pause, so the client's writes block instead of the process's
+  memory growing, and no line is held longer than :data:`~rtk_mcp.wire.MAX_LINE_CHARS`. Until then
+  reading goes on, so a ``notifications/cancelled`` reaches the server at once (one naming a request
+  still waiting removes it: no answer is due), and a ``ping`` is answered at once: it needs nothing
+  but the server, so it passes the line, within an allowance of its own.
 - **Answers for what was read before input ends.** At the end of input the SDK cancels the requests
   still running, so ``printf '...' | rtk-mcp`` loses its last answers. Here the end is held back
   until each request read is answered, cancelled by the client, or a grace period has run out (a
-  hung call must not keep the process alive); then the SDK answers what is left as closed.
+  hung call must not keep the process alive); then what still waits is answered as closed, as the
+  SDK answers the requests it stops. While the line is full nothing is read, so the end of input is
+  seen, and the grace starts, once it moves; each call is bounded by the API timeout meanwhile.
 
 Reading stdin ourselves (so screening sees raw lines) means claiming fd 0 as the SDK would: it is
 served from a private duplicate and points at the null device while serving, so a child process
@@ -47,7 +50,7 @@ from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp_types import RequestId
 
-from rtk_mcp.wire import screen
+from rtk_mcp.wire import MAX_LINE_CHARS, overlong_line, screen
 
 __all__ = ["stdio_transport", "MAX_OPEN_REQUESTS"]
 
@@ -69,17 +72,19 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
     """
     stdin, restore_stdin = _claim_stdin()
     try:
-        lines = _ScreenedLines(anyio.wrap_file(_UnownedText(stdin, encoding="utf-8", errors="replace")))
+        lines = _ScreenedLines(_UnownedText(stdin, encoding="utf-8", errors="replace"))
         async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
-            replies = to_client.clone()
-            lines.answer_through(replies)  # before the SDK's reader first runs
+            # Our own answers go through clones of the SDK's writer, which ends once every one is closed.
+            screening_replies, closing_replies = to_client.clone(), to_client.clone()
+            lines.answer_through(screening_replies)  # before the SDK's reader first runs
             async with anyio.create_task_group() as tasks:
-                admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks)
+                admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks, closing_replies)
                 try:
                     yield admission, _Settling(to_client, admission)
                 finally:
                     tasks.cancel_scope.cancel()  # a read-ahead still waiting for a line
-                    replies.close()  # the SDK's writer ends once every sender is closed
+                    screening_replies.close()
+                    closing_replies.close()
     except* BrokenPipeError:
         logger.info("the client closed its end of stdout; serving stopped")
     finally:
@@ -96,9 +101,13 @@ class _UnownedText(TextIOWrapper):
 
 
 class _ScreenedLines:
-    """The client's lines as the SDK reads them, minus those it cannot take, which are answered."""
+    """The client's lines as the SDK reads them, minus those it cannot take, which are answered.
 
-    def __init__(self, source: Any) -> None:
+    A line is read at most :data:`~rtk_mcp.wire.MAX_LINE_CHARS` at a time: a longer one is read on and
+    dropped piece by piece, never held whole, and answered as an invalid request.
+    """
+
+    def __init__(self, source: TextIOWrapper) -> None:
         self._source = source
         self._replies: Any = None
 
@@ -108,10 +117,18 @@ class _ScreenedLines:
     def __aiter__(self) -> AsyncIterator[str]:
         return self._lines()
 
+    async def _read(self) -> str:
+        return await anyio.to_thread.run_sync(self._source.readline, MAX_LINE_CHARS + 1)
+
     async def _lines(self) -> AsyncIterator[str]:
         async with self._replies:
-            async for line in self._source:
-                screened = screen(line)
+            while line := await self._read():
+                if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+                    while (rest := await self._read()) and not rest.endswith("\n"):
+                        pass
+                    screened = overlong_line()
+                else:
+                    screened = screen(line)
                 if screened.reply is not None:
                     await self._replies.send(SessionMessage(types.JSONRPCError.model_validate(screened.reply)))
                 elif screened.line is not None:
@@ -149,16 +166,18 @@ class _Admission:
     """The server's read stream: the client's messages as the SDK parsed them, with requests admitted
     at most ``limit`` at a time (pings separately), the rest waiting as described above."""
 
-    def __init__(self, inner: Any, limit: int, tasks: TaskGroup) -> None:
+    def __init__(self, inner: Any, limit: int, tasks: TaskGroup, replies: Any) -> None:
         self._inner = inner
         self._limit = limit
         self._tasks = tasks
-        #: Open requests per id, as the SDK correlates ids (``"7"`` is request 7; a client may reuse
-        #: one), each with its allowance: ``True`` for a ping.
-        self._open: dict[RequestId, list[bool]] = {}
+        self._replies = replies  # for the requests still waiting when the grace runs out
+        #: Open requests by id, as the SDK correlates ids (``"7"`` is request 7), each marked ``True``
+        #: for a ping. A request reusing an open id waits until that one is answered, so an answer
+        #: always frees the allowance of the request it answers.
+        self._open: dict[RequestId, bool] = {}
         self._open_count = {False: 0, True: 0}
-        self._waiting: deque[_Received] = deque()  # requests read while full, in arrival order
-        self._read_ahead: deque[_Received] = deque()  # what reading on while full brought in
+        self._waiting: deque[_Received] = deque()  # requests without room yet, in arrival order
+        self._read_ahead: deque[_Received] = deque()  # what reading on while requests wait brought in
         self._reading_ahead = False
         self._changed = anyio.Event()
         self._ended = False
@@ -188,11 +207,16 @@ class _Admission:
 
     async def receive(self) -> SessionMessage | Exception:
         while True:
-            if self._waiting and (self._grace_over or self._has_room(self._waiting[0][1])):
-                return self._admit(*self._waiting.popleft())
+            if self._waiting and self._has_room(self._waiting[0][1]):
+                return self._admit(self._waiting.popleft())
             if self._read_ahead:
-                context, item = self._read_ahead.popleft()
+                entry: _Received | None = self._read_ahead.popleft()
+                if _is_request(entry[1]) and not self._has_room(entry[1]):  # a ping whose room went meanwhile
+                    self._waiting.append(entry)
+                    continue
             elif self._ended:
+                if self._grace_over:
+                    await self._close_waiting()
                 if not self._waiting and (self._grace_over or not self._open):
                     raise anyio.EndOfStream
                 await self._changed.wait()
@@ -200,7 +224,7 @@ class _Admission:
             elif self._reading_ahead or self._waiting:
                 if not self._reading_ahead and len(self._waiting) < self._limit:
                     self._reading_ahead = True
-                    self._tasks.start_soon(self._read_on_while_full)
+                    self._tasks.start_soon(self._read_ahead_while_waiting)
                 await self._changed.wait()
                 continue
             else:
@@ -209,37 +233,44 @@ class _Admission:
                 except anyio.EndOfStream:
                     self._end_of_input()
                     continue
-                context = getattr(self._inner, "last_context", None)
-            if isinstance(item, SessionMessage):
-                message = item.message
-                if isinstance(message, types.JSONRPCRequest):
-                    if self._has_room(item) and not (self._waiting and message.method != "ping"):
-                        return self._admit(context, item)
-                    self._waiting.append((context, item))
-                    continue
-                if isinstance(message, types.JSONRPCNotification) and self._withdraws_waiting(message):
-                    continue
-            self.last_context = context
-            return item
+                entry = self._file((getattr(self._inner, "last_context", None), item))
+            if entry is not None:
+                if _is_request(entry[1]):
+                    return self._admit(entry)
+                self.last_context = entry[0]
+                return entry[1]
 
     def settle(self, request_id: RequestId | None) -> None:
         """A request was answered (or settled without an answer): its allowance frees up."""
-        key = None if request_id is None else coerce_request_id(request_id)
-        kinds = self._open.get(key)
-        if kinds:
-            self._open_count[kinds.pop(0)] -= 1
-            if not kinds:
-                del self._open[key]
+        ping = self._open.pop(coerce_request_id(request_id), None) if request_id is not None else None
+        if ping is not None:
+            self._open_count[ping] -= 1
             self._signal()
 
-    def _has_room(self, item: SessionMessage) -> bool:
-        return self._open_count[_is_ping(item)] < self._limit
+    def _file(self, entry: _Received) -> _Received | None:
+        """A message just read, if the server is to have it now; ``None`` once it has joined the waiting
+        line (a request without room; a ping, needing only the server, may pass the line) or has
+        withdrawn a request from it (a cancellation: no answer is due)."""
+        item = entry[1]
+        if _is_request(item):
+            if (_is_ping(item) or not self._waiting) and self._has_room(item):  # type: ignore[arg-type]
+                return entry
+            self._waiting.append(entry)
+            return None
+        if isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCNotification):
+            if self._withdraws_waiting(item.message):
+                return None
+        return entry
 
-    def _admit(self, context: contextvars.Context | None, item: SessionMessage) -> SessionMessage:
-        request = item.message
-        assert isinstance(request, types.JSONRPCRequest)
+    def _has_room(self, item: SessionMessage | Exception) -> bool:
+        request = item.message  # type: ignore[union-attr]
+        return coerce_request_id(request.id) not in self._open and self._open_count[_is_ping(item)] < self._limit
+
+    def _admit(self, entry: _Received) -> SessionMessage:
+        context, item = entry
+        request = item.message  # type: ignore[union-attr]
         key, ping = coerce_request_id(request.id), _is_ping(item)
-        self._open.setdefault(key, []).append(ping)
+        self._open[key] = ping
         self._open_count[ping] += 1
         self.last_context = context
         # The SDK calls on_request_unanswered for a request it settles without an answer (cancelled).
@@ -249,7 +280,6 @@ class _Admission:
         self.settle(key)
 
     def _withdraws_waiting(self, note: types.JSONRPCNotification) -> bool:
-        """Whether ``note`` cancels a request still waiting, which is then dropped unanswered."""
         cancelled = cancelled_request_id_from_params(note.params) if note.method == "notifications/cancelled" else None
         if cancelled is None:
             return False
@@ -260,21 +290,21 @@ class _Admission:
                 return True
         return False
 
-    async def _read_on_while_full(self) -> None:
-        """Read the client's next messages while requests wait for room, so cancellations and pings
-        get through; stops once there is room again or the waiting line is full (reading pauses)."""
+    async def _read_ahead_while_waiting(self) -> None:
+        """Read the client's next messages while the head of the line has no room, so cancellations
+        and pings get through; stops once it has room, or the line is full (reading pauses)."""
         try:
-            while True:
+            while (self._waiting and not self._has_room(self._waiting[0][1])
+                   and len(self._waiting) < self._limit and len(self._read_ahead) < self._limit):
                 try:
                     item = await self._inner.receive()
                 except anyio.EndOfStream:
                     self._end_of_input()
                     return
-                self._read_ahead.append((getattr(self._inner, "last_context", None), item))
+                entry = self._file((getattr(self._inner, "last_context", None), item))
+                if entry is not None:
+                    self._read_ahead.append(entry)
                 self._signal()
-                full = self._open_count[False] >= self._limit
-                if not full or len(self._waiting) + len(self._read_ahead) >= self._limit:
-                    return
         finally:
             self._reading_ahead = False
             self._signal()
@@ -287,17 +317,29 @@ class _Admission:
         await anyio.sleep(END_OF_INPUT_GRACE_SECONDS)
         if self._waiting or self._open:
             logger.info("input ended; stopping with requests still unanswered after the grace period")
-        self._grace_over = True  # what still waits goes to the server, which answers it as closed
+        self._grace_over = True
         self._signal()
+
+    async def _close_waiting(self) -> None:
+        """Answer what still waits after the grace as the SDK answers the requests it stops."""
+        waiting, self._waiting = self._waiting, deque()
+        with anyio.move_on_after(1):  # a client that no longer reads must not hold the exit
+            for _, item in waiting:
+                closed = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
+                await self._replies.send(SessionMessage(types.JSONRPCError(
+                    jsonrpc="2.0", id=item.message.id, error=closed)))  # type: ignore[union-attr]
 
     def _signal(self) -> None:
         self._changed.set()
         self._changed = anyio.Event()
 
 
-def _is_ping(item: SessionMessage) -> bool:
-    message = item.message
-    return isinstance(message, types.JSONRPCRequest) and message.method == "ping"
+def _is_request(item: SessionMessage | Exception) -> bool:
+    return isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCRequest)
+
+
+def _is_ping(item: SessionMessage | Exception) -> bool:
+    return _is_request(item) and item.message.method == "ping"  # type: ignore[union-attr]
 
 
 class _Settling:

@@ -15,12 +15,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Screened", "screen", "deeper_than", "PARSE_ERROR", "INVALID_REQUEST", "MAX_DEPTH"]
+__all__ = ["Screened", "screen", "overlong_line", "deeper_than", "PARSE_ERROR", "INVALID_REQUEST", "MAX_DEPTH",
+           "MAX_LINE_CHARS"]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 #: Messages nested deeper than this are refused: no MCP message comes close, and parsers recurse.
 MAX_DEPTH = 64
+#: Longer lines are refused unread: far above any call the tools accept (their strings are capped
+#: far lower), and what bounds the memory one line can take while it is parsed.
+MAX_LINE_CHARS = 4 << 20
 #: After JSON decoding, surrogates can only be lone ones (pairs decode to one character).
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -58,6 +62,8 @@ def screen(line: str) -> Screened:
     if message.get("jsonrpc") != "2.0":
         return _error(request_id, INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"')
     if "method" in message:
+        if "result" in message or "error" in message:
+            return _error(request_id, INVALID_REQUEST, "Invalid Request: a request carries no result or error")
         if not isinstance(message["method"], str):
             return _error(request_id, INVALID_REQUEST, "Invalid Request: method must be a string")
         # ``"params": null`` is how some clients write "no params"; the SDK accepts it too.
@@ -67,6 +73,11 @@ def screen(line: str) -> Screened:
         return _error(request_id, INVALID_REQUEST, "Invalid Request: neither a request, a notification nor a response")
     repaired = _without_lone_surrogates(message)
     return Screened(line=text if repaired is message else json.dumps(repaired, ensure_ascii=False))
+
+
+def overlong_line() -> Screened:
+    """The answer to a line over :data:`MAX_LINE_CHARS`, whose id was never read."""
+    return _error(None, INVALID_REQUEST, f"Invalid Request: the line is over {MAX_LINE_CHARS} characters")
 
 
 def _readable_id(message: Any) -> str | int | None:

@@ -20,6 +20,9 @@ LINES = [
     ('{"jsonrpc": "1.0", "id": 13, "method": "tools/list"}', 13, -32600),
     ('{"id": 14, "method": "tools/list"}', 14, -32600),
     ('{"jsonrpc": "2.0", "id": 15, "method": 7}', 15, -32600),
+    # A request that also carries an error (or result) would be read by the SDK as a response, unanswered.
+    ('{"jsonrpc": "2.0", "id": 23, "method": "ping", "error": {"code": 1, "message": "x"}}', 23, -32600),
+    ('{"jsonrpc": "2.0", "id": 24, "method": "ping", "result": {}}', 24, -32600),
     ('{"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"}', None, -32600),
     ('{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', None, -32600),
     ('[{"jsonrpc": "2.0", "id": 16, "method": "ping"}]', None, -32600),

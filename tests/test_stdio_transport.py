@@ -20,6 +20,7 @@ import anyio
 import pytest
 
 from rtk_mcp.stdio import MAX_OPEN_REQUESTS
+from rtk_mcp.wire import MAX_LINE_CHARS
 from tests.stdio_session import (
     INITIALIZE,
     INITIALIZED,
@@ -79,17 +80,22 @@ async def test_stray_output_goes_to_stderr_and_stdout_carries_only_json_rpc() ->
     assert after == b"after serving\n"  # stdout is the wire again once serving is over
 
 
-async def test_garbage_and_a_70_mib_line_do_not_stop_serving() -> None:
+async def test_garbage_and_an_overlong_line_neither_stop_serving_nor_take_memory() -> None:
     async with stdio_session("--sandbox") as server:
         await server.initialize()
         await server.write(b"not json at all\n\n")
-        huge = await server.call("list_apps", {"fields": ["x" * (70 << 20)]})
+        # Over the line cap (100 MiB): read piece by piece and dropped, never held whole.
+        await server.write(jsonrpc_lines(tool_call(5, "list_apps", {"fields": ["x" * (100 << 20)]})))
+        # Within it, a call is read and refused by the string limit, naming the field.
+        long_field = await server.call("list_apps", {"fields": ["x" * (MAX_LINE_CHARS // 2)]})
         after = await server.call("list_apps")
-    # The garbage line is answered as JSON-RPC requires (the blank one is nothing to answer).
-    assert [a["error"]["code"] for a in server.answers.get(None, [])] == [-32700]
-    # The huge call is answered (refused by the string limit, naming the field), and serving goes on.
-    assert huge["isError"] and "'fields'" in huge["content"][0]["text"]
+        peak = server.peak_rss_mb()
+    # Each unreadable line is answered as JSON-RPC requires (the blank one is nothing to answer).
+    assert [a["error"]["code"] for a in server.answers.get(None, [])] == [-32700, -32600]
+    assert 5 not in server.answers  # its id was never read
+    assert long_field["isError"] and "'fields'" in long_field["content"][0]["text"]
     assert "Sandbox App" in after["content"][0]["text"]
+    assert peak < 200, f"peak memory {peak:.0f} MB"
 
 
 async def test_requests_piped_before_input_ends_are_all_answered() -> None:
@@ -180,14 +186,16 @@ async def test_a_call_still_waiting_on_the_api_when_input_ends_is_answered(held_
 
 
 async def test_calls_that_outlast_the_grace_are_answered_as_cancelled_and_the_process_exits(held_api) -> None:
-    """Calls with the server and calls still queued behind them alike: nothing is dropped unanswered."""
+    """Calls with the server and requests still queued behind them alike (a call, and tools/list, which
+    the server would answer without waiting on anything): nothing is dropped unanswered."""
     calls = _calls(1001, MAX_OPEN_REQUESTS + 2)
+    listings = [{"jsonrpc": "2.0", "id": f"list-{n}", "method": "tools/list"} for n in range(3)]
     async with stdio_session(env=_live(held_api.url)) as server:
-        await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, *calls))
+        await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, *calls, *listings))
         await held_api.until_arrived(MAX_OPEN_REQUESTS)
         assert await server.end_input() == 0  # nothing is released: only the grace ends the calls
-    for call in calls:
-        (answer,) = server.answers[call["id"]]
+    for request in calls + listings:
+        (answer,) = server.answers[request["id"]]
         assert "error" in answer or answer["result"].get("isError")
 
 
@@ -248,6 +256,32 @@ async def test_while_the_server_is_full_a_cancellation_frees_an_open_call_and_dr
     assert open_call not in server.answers and queued_call not in server.answers  # no answer is due
     assert f"call-{queued_call}" not in held_api.arrived  # the queued call never reached the API
     assert len(held_api.arrived) == len(calls) - 1
+
+
+async def test_a_request_reusing_an_open_id_waits_for_its_answer_and_pings_pass_the_line(held_api) -> None:
+    """An answer frees the allowance of the request it answers: pings reusing the ids of held calls wait
+    for those calls (they would otherwise let further calls past the bound), while a ping of its own
+    passes the calls waiting in line."""
+    calls = _calls(1001, MAX_OPEN_REQUESTS)
+    reusing = [{"jsonrpc": "2.0", "id": call["id"], "method": "ping"} for call in calls[:10]]
+    more = _calls(2001, 8)
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.initialize()
+        await server.send(*calls)
+        await held_api.until_arrived(MAX_OPEN_REQUESTS)
+        await server.send(*reusing, *more, {"jsonrpc": "2.0", "id": "probe", "method": "ping"})
+        assert (await server.answer_to("probe", timeout=10))["result"] == {}
+        assert not {call["id"] for call in calls + more} & set(server.answers)
+        assert len(held_api.arrived) == MAX_OPEN_REQUESTS
+        held_api.release_all()
+        for message in calls + more:
+            await server.answer_to(message["id"])
+        with anyio.fail_after(5):
+            assert await server.end_input() == 0
+    assert held_api.peak == MAX_OPEN_REQUESTS
+    # Each call id is answered twice (the call, then the ping reusing it), the others once.
+    assert all(len(server.answers[call["id"]]) == 2 for call in calls[:10])
+    assert all(len(server.answers[m["id"]]) == 1 for m in calls[10:] + more)
 
 
 async def test_invalid_utf8_and_bare_carriage_returns_still_get_answers() -> None:

@@ -14,7 +14,8 @@ built-in sandbox, served over real loopback HTTP by uvicorn in its own process.
 
 Measured, per server:
 
-- start: process start to the ``tools/list`` answer (median of several fresh starts, taken in turn);
+- start: process start to the ``tools/list`` answer (median of several fresh starts, taken in turn),
+  from compiled modules, as after an install;
 - catalogue: tokens of the ``tools/list`` result as compact JSON (o200k when the tokenizer in
   ``../shared/tokenizer`` or ``RTK_TOKENIZER_DIR`` is available, else characters/4, labelled);
 - per-call overhead: ``get_meeting`` tool-call latency minus the latency of a direct httpx2 GET of
@@ -353,6 +354,9 @@ async def run(args: argparse.Namespace) -> str:
     peer_python = ensure_peer_venv()
     count_tokens, unit = tokenizer()
     BENCH.mkdir(exist_ok=True)
+    # Started as a user's install is: pip compiles a package's modules when it installs them, as it did
+    # the floor's and the peer's. A checkout under PYTHONDONTWRITEBYTECODE would compile on every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "rtk_mcp")], check=True)
     from tools.openapi_from_catalog import openapi_document
 
     (BENCH / "peer_server.py").write_text(PEER_SERVER)
