@@ -162,7 +162,25 @@ def _claim_stdin() -> tuple[BinaryIO, Callable[[], None]]:
 _Received = tuple[contextvars.Context | None, "SessionMessage | Exception"]
 
 
-class _Admission:
+class _Wrapper:
+    """Closing passed on to the SDK's stream underneath."""
+
+    _inner: Any
+
+    def close(self) -> None:
+        self._inner.close()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class _Admission(_Wrapper):
     """The server's read stream: the client's messages as the SDK parsed them, with requests admitted
     at most ``limit`` at a time (pings separately), the rest waiting as described above."""
 
@@ -193,18 +211,6 @@ class _Admission:
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
-    async def __aenter__(self) -> _Admission:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    def close(self) -> None:
-        self._inner.close()
-
     async def receive(self) -> SessionMessage | Exception:
         while True:
             if self._waiting and self._has_room(self._waiting[0][1]):
@@ -228,12 +234,7 @@ class _Admission:
                 await self._changed.wait()
                 continue
             else:
-                try:
-                    item = await self._inner.receive()
-                except anyio.EndOfStream:
-                    self._end_of_input()
-                    continue
-                entry = self._file((getattr(self._inner, "last_context", None), item))
+                entry = await self._read_and_file()
             if entry is not None:
                 if _is_request(entry[1]):
                     return self._admit(entry)
@@ -246,6 +247,15 @@ class _Admission:
         if ping is not None:
             self._open_count[ping] -= 1
             self._signal()
+
+    async def _read_and_file(self) -> _Received | None:
+        """The client's next message, filed (see :meth:`_file`); ``None`` at the end of input too."""
+        try:
+            item = await self._inner.receive()
+        except anyio.EndOfStream:
+            self._end_of_input()
+            return None
+        return self._file((getattr(self._inner, "last_context", None), item))
 
     def _file(self, entry: _Received) -> _Received | None:
         """A message just read, if the server is to have it now; ``None`` once it has joined the waiting
@@ -296,12 +306,9 @@ class _Admission:
         try:
             while (self._waiting and not self._has_room(self._waiting[0][1])
                    and len(self._waiting) < self._limit and len(self._read_ahead) < self._limit):
-                try:
-                    item = await self._inner.receive()
-                except anyio.EndOfStream:
-                    self._end_of_input()
+                entry = await self._read_and_file()
+                if self._ended:
                     return
-                entry = self._file((getattr(self._inner, "last_context", None), item))
                 if entry is not None:
                     self._read_ahead.append(entry)
                 self._signal()
@@ -342,7 +349,7 @@ def _is_ping(item: SessionMessage | Exception) -> bool:
     return _is_request(item) and item.message.method == "ping"  # type: ignore[union-attr]
 
 
-class _Settling:
+class _Settling(_Wrapper):
     """The server's write stream: the SDK's, noting each answer so its request's allowance frees up."""
 
     def __init__(self, inner: Any, admission: _Admission) -> None:
@@ -353,15 +360,3 @@ class _Settling:
         await self._inner.send(item)
         if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)):
             self._admission.settle(item.message.id)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> _Settling:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
