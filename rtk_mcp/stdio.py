@@ -9,13 +9,15 @@ their own on the way of a message (every hop between tasks costs each call its s
   Each raw line is screened first (:mod:`rtk_mcp.wire`), inside the SDK's own reading; a line the
   server cannot take is answered with the JSON-RPC error the specification names, and serving goes on.
 - **Bounded work.** A client may pipe calls faster than the API answers them. At most
-  :data:`MAX_OPEN_REQUESTS` requests are with the server at once (one per id: a request reusing an
-  open id waits for its answer). Requests read while there is no room wait in arrival order, up to
-  as many again; only then does reading pause, so the client's writes block instead of the process's
-  memory growing, and no line is held longer than :data:`~rtk_mcp.wire.MAX_LINE_CHARS`. Until then
-  reading goes on, so a ``notifications/cancelled`` reaches the server at once (one naming a request
-  still waiting removes it: no answer is due), and a ``ping`` is answered at once: it needs nothing
-  but the server, so it passes the line, within an allowance of its own.
+  :data:`MAX_OPEN_REQUESTS` requests are with the server at once, one per id (a request reusing an
+  open id waits for its answer, as an id names one request at a time, without holding up others; a
+  script that reuses one id for every call has them served one after another). Requests read while
+  there is no room wait in arrival order, up to as many again and :data:`MAX_WAITING_CHARS` of lines;
+  only then does reading pause, so the client's writes block instead of the process's memory growing
+  (a line, and a message, are bounded too: :mod:`rtk_mcp.wire`). Until then reading goes on, so a
+  ``notifications/cancelled`` reaches the server at once (one naming a request still waiting removes
+  it: no answer is due), and a ``ping`` is answered at once: it needs nothing but the server, so it
+  passes the line, within an allowance of its own.
 - **Answers for what was read before input ends.** At the end of input the SDK cancels the requests
   still running, so ``printf '...' | rtk-mcp`` loses its last answers. Here the end is held back
   until each request read is answered, cancelled by the client, or a grace period has run out (a
@@ -39,7 +41,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
 from io import TextIOWrapper
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import anyio
 import mcp_types as types
@@ -62,6 +64,9 @@ END_OF_INPUT_GRACE_SECONDS = 10.0
 #: Requests with the server at once (and, separately, pings). Far above what the API's rate limits
 #: let through, and low enough that a flood of piped calls holds little memory while it waits.
 MAX_OPEN_REQUESTS = 64
+#: Characters of the lines waiting for room (and read ahead) at most: a message parsed waits whole,
+#: so besides their number their size is bounded, and reading pauses at whichever comes first.
+MAX_WAITING_CHARS = 4 << 20
 
 
 @asynccontextmanager
@@ -78,7 +83,7 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
             screening_replies, closing_replies = to_client.clone(), to_client.clone()
             lines.answer_through(screening_replies)  # before the SDK's reader first runs
             async with anyio.create_task_group() as tasks:
-                admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks, closing_replies)
+                admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks, closing_replies, lines.chars)
                 try:
                     yield admission, _Settling(to_client, admission)
                 finally:
@@ -110,6 +115,7 @@ class _ScreenedLines:
     def __init__(self, source: TextIOWrapper) -> None:
         self._source = source
         self._replies: Any = None
+        self.chars: deque[int] = deque()  # of each line passed on, for the SDK's message made of it
 
     def answer_through(self, replies: Any) -> None:
         self._replies = replies
@@ -132,6 +138,7 @@ class _ScreenedLines:
                 if screened.reply is not None:
                     await self._replies.send(SessionMessage(types.JSONRPCError.model_validate(screened.reply)))
                 elif screened.line is not None:
+                    self.chars.append(len(screened.line))
                     yield screened.line
 
 
@@ -159,7 +166,12 @@ def _claim_stdin() -> tuple[BinaryIO, Callable[[], None]]:
     return os.fdopen(private, "rb", closefd=False), restore
 
 
-_Received = tuple[contextvars.Context | None, "SessionMessage | Exception"]
+class _Received(NamedTuple):
+    """A message as the SDK parsed it, with the context it was sent in and its line's length."""
+
+    context: contextvars.Context | None
+    item: SessionMessage | Exception
+    chars: int
 
 
 class _Wrapper:
@@ -184,8 +196,9 @@ class _Admission(_Wrapper):
     """The server's read stream: the client's messages as the SDK parsed them, with requests admitted
     at most ``limit`` at a time (pings separately), the rest waiting as described above."""
 
-    def __init__(self, inner: Any, limit: int, tasks: TaskGroup, replies: Any) -> None:
+    def __init__(self, inner: Any, limit: int, tasks: TaskGroup, replies: Any, line_chars: deque[int]) -> None:
         self._inner = inner
+        self._line_chars = line_chars  # the length of each line the SDK parsed, in order
         self._limit = limit
         self._tasks = tasks
         self._replies = replies  # for the requests still waiting when the grace runs out
@@ -213,11 +226,13 @@ class _Admission(_Wrapper):
 
     async def receive(self) -> SessionMessage | Exception:
         while True:
-            if self._waiting and self._has_room(self._waiting[0][1]):
-                return self._admit(self._waiting.popleft())
+            if self._waiting and (first := self._first_with_room()) is not None:
+                entry = self._waiting[first]
+                del self._waiting[first]
+                return self._admit(entry)
             if self._read_ahead:
-                entry: _Received | None = self._read_ahead.popleft()
-                if _is_request(entry[1]) and not self._has_room(entry[1]):  # a ping whose room went meanwhile
+                entry = self._read_ahead.popleft()
+                if _is_request(entry.item) and not self._has_room(entry.item):  # a ping whose room went meanwhile
                     self._waiting.append(entry)
                     continue
             elif self._ended:
@@ -228,7 +243,7 @@ class _Admission(_Wrapper):
                 await self._changed.wait()
                 continue
             elif self._reading_ahead or self._waiting:
-                if not self._reading_ahead and len(self._waiting) < self._limit:
+                if not self._reading_ahead and self._may_read_ahead():
                     self._reading_ahead = True
                     self._tasks.start_soon(self._read_ahead_while_waiting)
                 await self._changed.wait()
@@ -236,10 +251,10 @@ class _Admission(_Wrapper):
             else:
                 entry = await self._read_and_file()
             if entry is not None:
-                if _is_request(entry[1]):
+                if _is_request(entry.item):
                     return self._admit(entry)
-                self.last_context = entry[0]
-                return entry[1]
+                self.last_context = entry.context
+                return entry.item
 
     def settle(self, request_id: RequestId | None) -> None:
         """A request was answered (or settled without an answer): its allowance frees up."""
@@ -255,13 +270,14 @@ class _Admission(_Wrapper):
         except anyio.EndOfStream:
             self._end_of_input()
             return None
-        return self._file((getattr(self._inner, "last_context", None), item))
+        chars = self._line_chars.popleft() if self._line_chars else 0
+        return self._file(_Received(getattr(self._inner, "last_context", None), item, chars))
 
     def _file(self, entry: _Received) -> _Received | None:
         """A message just read, if the server is to have it now; ``None`` once it has joined the waiting
         line (a request without room; a ping, needing only the server, may pass the line) or has
         withdrawn a request from it (a cancellation: no answer is due)."""
-        item = entry[1]
+        item = entry.item
         if _is_request(item):
             if (_is_ping(item) or not self._waiting) and self._has_room(item):  # type: ignore[arg-type]
                 return entry
@@ -272,12 +288,17 @@ class _Admission(_Wrapper):
                 return None
         return entry
 
+    def _first_with_room(self) -> int | None:
+        """Where in the line the first request that can go now is: requests reusing the id of an open
+        one wait for its answer, without holding up the others."""
+        return next((at for at, entry in enumerate(self._waiting) if self._has_room(entry.item)), None)
+
     def _has_room(self, item: SessionMessage | Exception) -> bool:
         request = item.message  # type: ignore[union-attr]
         return coerce_request_id(request.id) not in self._open and self._open_count[_is_ping(item)] < self._limit
 
     def _admit(self, entry: _Received) -> SessionMessage:
-        context, item = entry
+        context, item, _ = entry
         request = item.message  # type: ignore[union-attr]
         key, ping = coerce_request_id(request.id), _is_ping(item)
         self._open[key] = ping
@@ -295,17 +316,22 @@ class _Admission(_Wrapper):
             return False
         key = coerce_request_id(cancelled)
         for entry in self._waiting:
-            if coerce_request_id(entry[1].message.id) == key:  # type: ignore[union-attr]
+            if coerce_request_id(entry.item.message.id) == key:  # type: ignore[union-attr]
                 self._waiting.remove(entry)
                 return True
         return False
+
+    def _may_read_ahead(self) -> bool:
+        """Whether to read on while requests wait: until one of them can go, or the line is full."""
+        return (bool(self._waiting) and self._first_with_room() is None
+                and len(self._waiting) < self._limit and len(self._read_ahead) < self._limit
+                and sum(entry.chars for entry in (*self._waiting, *self._read_ahead)) < MAX_WAITING_CHARS)
 
     async def _read_ahead_while_waiting(self) -> None:
         """Read the client's next messages while the head of the line has no room, so cancellations
         and pings get through; stops once it has room, or the line is full (reading pauses)."""
         try:
-            while (self._waiting and not self._has_room(self._waiting[0][1])
-                   and len(self._waiting) < self._limit and len(self._read_ahead) < self._limit):
+            while self._may_read_ahead():
                 entry = await self._read_and_file()
                 if self._ended:
                     return
@@ -331,7 +357,7 @@ class _Admission(_Wrapper):
         """Answer what still waits after the grace as the SDK answers the requests it stops."""
         waiting, self._waiting = self._waiting, deque()
         with anyio.move_on_after(1):  # a client that no longer reads must not hold the exit
-            for _, item in waiting:
+            for _, item, _ in waiting:
                 closed = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
                 await self._replies.send(SessionMessage(types.JSONRPCError(
                     jsonrpc="2.0", id=item.message.id, error=closed)))  # type: ignore[union-attr]

@@ -11,12 +11,13 @@ emoji in half) are valid JSON but not valid text: they are replaced by U+FFFD an
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 import re
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Screened", "screen", "overlong_line", "deeper_than", "PARSE_ERROR", "INVALID_REQUEST", "MAX_DEPTH",
-           "MAX_LINE_CHARS"]
+           "MAX_LINE_CHARS", "MAX_VALUES", "more_values_than"]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -24,7 +25,10 @@ INVALID_REQUEST = -32600
 MAX_DEPTH = 64
 #: Longer lines are refused unread: far above any call the tools accept (their strings are capped
 #: far lower), and what bounds the memory one line can take while it is parsed.
-MAX_LINE_CHARS = 4 << 20
+MAX_LINE_CHARS = 1 << 20
+#: Values (objects, arrays, strings, numbers) one message may hold: parsed, each takes memory for as
+#: long as the request waits, and no call the tools accept comes near.
+MAX_VALUES = 20_000
 #: After JSON decoding, surrogates can only be lone ones (pairs decode to one character).
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -54,6 +58,8 @@ def screen(line: str) -> Screened:
         return _error(_readable_id(message), INVALID_REQUEST, f"Invalid Request: nested more than {MAX_DEPTH} levels")
     if isinstance(message, list):
         return _error(None, INVALID_REQUEST, "Invalid Request: batches are not supported; send one message per line")
+    if more_values_than(message, MAX_VALUES):
+        return _error(_readable_id(message), INVALID_REQUEST, f"Invalid Request: more than {MAX_VALUES} values")
     if not isinstance(message, dict):
         return _error(None, INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
     request_id = _readable_id(message)
@@ -88,16 +94,28 @@ def _readable_id(message: Any) -> str | int | None:
     return None
 
 
-def deeper_than(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests deeper than ``limit``, found level by level: parsers and serialisers recurse,
-    so depth is checked without recursing."""
+def _levels(value: Any) -> Iterator[list[Any]]:
+    """The values inside ``value``, level by level: parsers and serialisers recurse, so size and depth
+    are measured without recursing."""
     level: list[Any] = [value]
-    for _ in range(limit + 1):
-        level = [child for node in level
-                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]
-        if not level:
-            return False
-    return True
+    while level := [child for node in level
+                    for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]:
+        yield level
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit``."""
+    return any(depth > limit for depth, _ in enumerate(_levels(value), start=1))
+
+
+def more_values_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` holds more than ``limit`` values in all (itself included)."""
+    count = 1
+    for level in _levels(value):
+        count += len(level)
+        if count > limit:
+            return True
+    return False
 
 
 def _without_lone_surrogates(value: Any) -> Any:

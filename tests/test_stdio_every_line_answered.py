@@ -23,6 +23,8 @@ LINES = [
     # A request that also carries an error (or result) would be read by the SDK as a response, unanswered.
     ('{"jsonrpc": "2.0", "id": 23, "method": "ping", "error": {"code": 1, "message": "x"}}', 23, -32600),
     ('{"jsonrpc": "2.0", "id": 24, "method": "ping", "result": {}}', 24, -32600),
+    # More values than any call holds: each would take memory while it waits.
+    ('{"jsonrpc": "2.0", "id": 25, "method": "ping", "params": {"x": [' + ",".join(["{}"] * 20_001) + "]}}", 25, -32600),
     ('{"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"}', None, -32600),
     ('{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', None, -32600),
     ('[{"jsonrpc": "2.0", "id": 16, "method": "ping"}]', None, -32600),

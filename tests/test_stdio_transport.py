@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import pytest
 
-from rtk_mcp.stdio import MAX_OPEN_REQUESTS
+from rtk_mcp.stdio import MAX_OPEN_REQUESTS, MAX_WAITING_CHARS
 from rtk_mcp.wire import MAX_LINE_CHARS
 from tests.stdio_session import (
     INITIALIZE,
@@ -282,6 +282,41 @@ async def test_a_request_reusing_an_open_id_waits_for_its_answer_and_pings_pass_
     # Each call id is answered twice (the call, then the ping reusing it), the others once.
     assert all(len(server.answers[call["id"]]) == 2 for call in calls[:10])
     assert all(len(server.answers[m["id"]]) == 1 for m in calls[10:] + more)
+
+
+async def test_a_call_is_not_held_up_behind_one_reusing_an_open_id(held_api) -> None:
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.initialize()
+        await server.send(tool_call(1001, "list_meetings"))
+        await held_api.until_arrived(1)
+        await server.send(tool_call(1001, "list_meetings", {"search": "fast"}),
+                          tool_call(1002, "list_meetings", {"search": "fast"}))
+        assert '"m1"' in _text(await server.answer_to(1002, timeout=10))  # while 1001 is still held
+        assert 1001 not in server.answers
+        held_api.release_all()
+        with anyio.fail_after(5):  # well inside the grace: both calls under 1001 get their answers first
+            assert await server.end_input() == 0
+    assert len(server.answers[1001]) == 2 and len(server.answers[1002]) == 1
+
+
+async def test_reading_pauses_once_the_requests_waiting_in_line_are_large(held_api) -> None:
+    """The line is bounded by size as well as by number: a few requests near the line cap fill it, and
+    nothing more is read (not even a ping) until the calls with the server move."""
+    big = [tool_call(2001 + n, "list_meetings", {"search": "x" * (MAX_LINE_CHARS - 200)})
+           for n in range(MAX_WAITING_CHARS // MAX_LINE_CHARS + 2)]
+    async with stdio_session(env=_live(held_api.url)) as server, anyio.create_task_group() as writers:
+        await server.initialize()
+        await server.send(*_calls(1001, MAX_OPEN_REQUESTS))
+        await held_api.until_arrived(MAX_OPEN_REQUESTS)
+        writers.start_soon(server.send, *big, {"jsonrpc": "2.0", "id": "probe", "method": "ping"})
+        with anyio.move_on_after(3) as unanswered:
+            await server.answer_to("probe", timeout=10)
+        assert unanswered.cancelled_caught, "the ping behind a full line was read"
+        held_api.release_all()
+        assert (await server.answer_to("probe"))["result"] == {}
+        for call in big:  # over the string limit: refused, naming the field, once read
+            assert "'search'" in _text(await server.answer_to(call["id"]))
+        assert await server.end_input() == 0
 
 
 async def test_invalid_utf8_and_bare_carriage_returns_still_get_answers() -> None:
