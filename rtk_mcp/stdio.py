@@ -291,6 +291,8 @@ class _Admission(_Wrapper):
     def _first_with_room(self) -> int | None:
         """Where in the line the first request that can go now is: requests reusing the id of an open
         one wait for its answer, without holding up the others."""
+        if min(self._open_count.values()) >= self._limit:  # the usual state of a full line: no need to look
+            return None
         return next((at for at, entry in enumerate(self._waiting) if self._has_room(entry.item)), None)
 
     def _has_room(self, item: SessionMessage | Exception) -> bool:
