@@ -11,13 +11,12 @@ emoji in half) are valid JSON but not valid text: they are replaced by U+FFFD an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import re
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Screened", "screen", "overlong_line", "deeper_than", "PARSE_ERROR", "INVALID_REQUEST", "MAX_DEPTH",
-           "MAX_LINE_CHARS", "MAX_VALUES", "more_values_than"]
+           "MAX_LINE_CHARS", "MAX_VALUES"]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -54,11 +53,12 @@ def screen(line: str) -> Screened:
         message = json.loads(text)
     except (ValueError, RecursionError):
         return _error(None, PARSE_ERROR, "Parse error: the line is not valid JSON")
-    if deeper_than(message, MAX_DEPTH):
+    too_deep, values = _measure(message, MAX_DEPTH)
+    if too_deep:
         return _error(_readable_id(message), INVALID_REQUEST, f"Invalid Request: nested more than {MAX_DEPTH} levels")
     if isinstance(message, list):
         return _error(None, INVALID_REQUEST, "Invalid Request: batches are not supported; send one message per line")
-    if more_values_than(message, MAX_VALUES):
+    if values > MAX_VALUES:
         return _error(_readable_id(message), INVALID_REQUEST, f"Invalid Request: more than {MAX_VALUES} values")
     if not isinstance(message, dict):
         return _error(None, INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
@@ -94,28 +94,24 @@ def _readable_id(message: Any) -> str | int | None:
     return None
 
 
-def _levels(value: Any) -> Iterator[list[Any]]:
-    """The values inside ``value``, level by level: parsers and serialisers recurse, so size and depth
-    are measured without recursing."""
+def _measure(value: Any, max_depth: int) -> tuple[bool, int]:
+    """Whether ``value`` nests deeper than ``max_depth``, and how many values it holds (itself
+    included; counted as far as the walk went). Measured level by level in one walk: parsers and
+    serialisers recurse, so nesting must be found without recursing."""
     level: list[Any] = [value]
+    count = depth = 1
     while level := [child for node in level
                     for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]:
-        yield level
+        if depth > max_depth:
+            return True, count
+        count += len(level)
+        depth += 1
+    return False, count
 
 
 def deeper_than(value: Any, limit: int) -> bool:
     """Whether ``value`` nests deeper than ``limit``."""
-    return any(depth > limit for depth, _ in enumerate(_levels(value), start=1))
-
-
-def more_values_than(value: Any, limit: int) -> bool:
-    """Whether ``value`` holds more than ``limit`` values in all (itself included)."""
-    count = 1
-    for level in _levels(value):
-        count += len(level)
-        if count > limit:
-            return True
-    return False
+    return _measure(value, limit)[0]
 
 
 def _without_lone_surrogates(value: Any) -> Any:
