@@ -58,8 +58,8 @@ __all__ = ["stdio_transport", "MAX_OPEN_REQUESTS"]
 
 logger = logging.getLogger("rtk_mcp")
 
-#: How long requests read before the end of input may still run; then serving stops and the SDK
-#: answers those left as closed.
+#: How long requests read before the end of input may still run; then serving stops, and those
+#: left are answered as closed.
 END_OF_INPUT_GRACE_SECONDS = 10.0
 #: Requests with the server at once (and, separately, pings). Far above what the API's rate limits
 #: let through, and low enough that a flood of piped calls holds little memory while it waits.
@@ -330,8 +330,8 @@ class _Admission(_Wrapper):
                 and sum(entry.chars for entry in (*self._waiting, *self._read_ahead)) < MAX_WAITING_CHARS)
 
     async def _read_ahead_while_waiting(self) -> None:
-        """Read the client's next messages while the head of the line has no room, so cancellations
-        and pings get through; stops once it has room, or the line is full (reading pauses)."""
+        """Read the client's next messages while no request in line can go, so cancellations and pings
+        get through; stops once one can, or the line is full (reading pauses)."""
         try:
             while self._may_read_ahead():
                 entry = await self._read_and_file()
@@ -358,9 +358,9 @@ class _Admission(_Wrapper):
     async def _close_waiting(self) -> None:
         """Answer what still waits after the grace as the SDK answers the requests it stops."""
         waiting, self._waiting = self._waiting, deque()
+        closed = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
         with anyio.move_on_after(1):  # a client that no longer reads must not hold the exit
             for _, item, _ in waiting:
-                closed = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
                 await self._replies.send(SessionMessage(types.JSONRPCError(
                     jsonrpc="2.0", id=item.message.id, error=closed)))  # type: ignore[union-attr]
 
