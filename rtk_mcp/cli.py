@@ -9,17 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import anyio
 
 from rtk_mcp import __version__
 from rtk_mcp.catalog import Endpoint
+from rtk_mcp.catalog.selection import SelectionError, select, split_list
 from rtk_mcp.config import COMMON, SERVE, Option, Settings, options
-from rtk_mcp.selection import SelectionError, select, split_list
 
 __all__ = ["main", "build_parser"]
 
@@ -200,7 +202,14 @@ def _startup_line(settings: Settings, endpoints: list[Endpoint], where: str) -> 
 
 
 def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
-    from rtk_mcp.http import HEALTH_PATH, MCP_PATH, BindRefused, build_http_app, check_bind, serve_http
+    from rtk_mcp.transport.http import (
+        HEALTH_PATH,
+        MCP_PATH,
+        BindRefused,
+        build_http_app,
+        check_bind,
+        serve_http,
+    )
 
     token, host, port = settings.http_token, settings.host, settings.port
     try:
@@ -220,7 +229,7 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
 
 
 async def _serve_stdio(settings: Settings, endpoints: list[Endpoint]) -> int:
-    from rtk_mcp.stdio import stdio_transport
+    from rtk_mcp.transport.stdio import stdio_transport
 
     server = _make_server(settings, endpoints)
     print(_startup_line(settings, endpoints, "stdio"), file=sys.stderr)
@@ -267,12 +276,29 @@ def _print_tools(endpoints: list[Endpoint], *, as_json: bool, output_schemas: bo
 
 
 def _token_cost(text: str) -> str:
-    """``N tokens (o200k, exact)`` when the tokenizer is available, else a labelled estimate."""
-    from rtk_mcp.tokens import token_counter
-
-    count = token_counter()
+    """The exact o200k count when a tokenizer is at hand (``tiktoken`` with the o200k ranks in
+    ``RTK_TOKENIZER_DIR``), else the estimate the result cap uses, labelled as the upper bound it is."""
+    count = _o200k_counter()
     if count is not None:
         return f"{count(text)} tokens (o200k, exact)"
-    from rtk_mcp.shaping import estimate_tokens
+    from rtk_mcp.results.shaping import estimate_tokens
 
-    return f"about {estimate_tokens(text)} tokens (o200k, estimated; set RTK_TOKENIZER_DIR for an exact count)"
+    return (f"at most about {estimate_tokens(text)} tokens (o200k; an estimate that errs high — install tiktoken "
+            "and set RTK_TOKENIZER_DIR to a folder with o200k_base.tiktoken and o200k_meta.json for the exact count)")
+
+
+def _o200k_counter() -> Callable[[str], int] | None:
+    folder = os.environ.get("RTK_TOKENIZER_DIR", "").strip()
+    if not folder:
+        return None
+    try:
+        import tiktoken
+        from tiktoken.load import load_tiktoken_bpe
+
+        meta = json.loads((Path(folder) / "o200k_meta.json").read_text())
+        encoding = tiktoken.Encoding(name="o200k_base", pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
+                                     mergeable_ranks=load_tiktoken_bpe(str(Path(folder) / "o200k_base.tiktoken")))
+    except Exception as exc:  # tiktoken missing, a broken folder: the labelled estimate instead
+        logging.getLogger("rtk_mcp").info("o200k tokenizer in RTK_TOKENIZER_DIR unavailable: %s", type(exc).__name__)
+        return None
+    return lambda text: len(encoding.encode(text, disallowed_special=()))

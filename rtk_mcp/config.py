@@ -23,13 +23,38 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
-from rtk_mcp.ratelimit import parse_share
-from rtk_mcp.selection import TOOLSETS, split_list
-from rtk_mcp.shaping import DEFAULT_MAX_TOKENS
+from rtk_mcp.catalog.selection import TOOLSETS, split_list
 
-__all__ = ["COMMON", "DEFAULT_BASE_URL", "SERVE", "Option", "Settings", "options"]
+__all__ = ["COMMON", "DEFAULT_BASE_URL", "DEFAULT_LIMITS", "DEFAULT_MAX_TOKENS", "SERVE", "Option", "Settings", "options",
+           "parse_share", "share_of"]
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+#: (requests, seconds): RealtimeKit's published limit, then Cloudflare's per-token API limit.
+DEFAULT_LIMITS: tuple[tuple[int, float], ...] = ((250, 10.0), (1200, 300.0))
+
+
+def share_of(share: Fraction, limits: Sequence[tuple[int, float]] = DEFAULT_LIMITS) -> tuple[tuple[int, float], ...]:
+    """This replica's part of every window: ``share`` of the limit, rounded down."""
+    return tuple((math.floor(limit * share), period) for limit, period in limits)
+
+
+def parse_share(text: str) -> Fraction:
+    """A share written as a decimal or a fraction (``0.5``, ``1/3``): more than 0, at most 1, and large
+    enough to leave at least one request in every window (a smaller one would wait forever)."""
+    try:
+        share = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{text!r} is not a number or fraction such as 0.5 or 1/3") from None
+    if not 0 < share <= 1:
+        raise ValueError(f"{text!r} is not more than 0 and at most 1")
+    smallest = min(limit for limit, _ in DEFAULT_LIMITS)
+    if any(limit < 1 for limit, _ in share_of(share)):
+        raise ValueError(f"{text!r} leaves less than one request per window; the smallest share is 1/{smallest}")
+    return share
+
+
+#: The default result budget, in o200k tokens as the results layer estimates them.
+DEFAULT_MAX_TOKENS = 25_000
 
 #: Which commands carry a flag: every command, or only ``serve`` (and the bare ``rtk-mcp``).
 COMMON, SERVE = "common", "serve"

@@ -20,25 +20,31 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
-from rtk_mcp import __version__, content
+from rtk_mcp import __version__
+from rtk_mcp.api.errors import (
+    ArgumentError,
+    BadResponse,
+    ConfigError,
+    RtkError,
+    UnknownToolError,
+)
 from rtk_mcp.catalog import Endpoint, input_schemas
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
+from rtk_mcp.catalog.selection import select
 from rtk_mcp.config import Settings
-from rtk_mcp.errors import ArgumentError, BadResponse, ConfigError, RtkError, UnknownToolError
-from rtk_mcp.outputs import output_schema
-from rtk_mcp.selection import select
-from rtk_mcp.shaping import (
+from rtk_mcp.results import content
+from rtk_mcp.results.outputs import output_schema
+from rtk_mcp.results.shaping import (
     CREDENTIAL_KEYS,
     clean_text,
-    maskable,
     select_fields,
     shape,
-    strip_invisible,
     to_json,
 )
+from rtk_mcp.sanitize import maskable, strip_invisible
 
 if TYPE_CHECKING:  # loaded with the HTTP client, on the first call: listing tools needs neither
-    from rtk_mcp.client import RealtimeKitClient
+    from rtk_mcp.api.client import RealtimeKitClient
 
 __all__ = ["CREDENTIAL_FIELDS", "HOST_ARGUMENTS", "INSTRUCTIONS", "annotations", "build_server", "text_of",
            "tool_definition", "tool_definitions"]
@@ -132,7 +138,7 @@ def build_server(
     def connection() -> RealtimeKitClient:
         nonlocal api
         if api is None:
-            from rtk_mcp.client import RealtimeKitClient
+            from rtk_mcp.api.client import RealtimeKitClient
 
             api = RealtimeKitClient(settings, transport=transport)
         return api
@@ -267,7 +273,7 @@ async def _call(
         )
     except Exception as exc:  # an answer of a shape nobody planned for is the API's oddity, not a crash
         logger.warning("unreadable answer from %s: %s", endpoint.name, type(exc).__name__)
-        from rtk_mcp.client import outcome_hint
+        from rtk_mcp.api.client import outcome_hint
 
         raise BadResponse(
             f"The RealtimeKit API answered, but rtk-mcp could not read the answer ({type(exc).__name__}). "

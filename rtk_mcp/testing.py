@@ -42,8 +42,15 @@ from typing import Any
 
 from mcp import Client
 
-from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, Clock, ManualClock, sandbox_settings, sandbox_transport
-from rtk_mcp.selection import select
+from rtk_mcp.catalog.selection import select
+from rtk_mcp.sandbox import (
+    SANDBOX_APP_ID,
+    SEED,
+    Clock,
+    ManualClock,
+    sandbox_settings,
+    sandbox_transport,
+)
 from rtk_mcp.server import text_of
 
 __all__ = ["SANDBOX_APP_ID", "SEED", "ManualClock", "ToolError", "call", "call_error", "sandbox_client", "text_of"]

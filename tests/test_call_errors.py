@@ -6,8 +6,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.client import RealtimeKitClient
+from rtk_mcp.api.client import RealtimeKitClient
 from rtk_mcp.config import Settings
 from rtk_mcp.server import build_server
 from tests.conftest import TOKEN, FakeAPI, connect, settings, text_of
@@ -207,7 +206,7 @@ def test_a_bad_timeout_setting_falls_back_instead_of_crashing() -> None:
 
 
 async def test_a_write_stuck_in_the_rate_limit_queue_is_reported_as_not_sent(fake_api: FakeAPI) -> None:
-    from rtk_mcp.ratelimit import RateLimiter
+    from rtk_mcp.api.ratelimit import RateLimiter
 
     api = RealtimeKitClient(settings(), transport=fake_api.transport, deadline=0.3,
                             rate_limiter=RateLimiter(((1, 1000.0),)))

@@ -19,8 +19,8 @@ import pytest
 from mcp import Client
 
 from rtk_mcp import cli
+from rtk_mcp.api.client import RealtimeKitClient
 from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.client import RealtimeKitClient
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings, text_of
 from tests.stdio_session import JsonHandler, clean_env, loopback_api, stdio_session
@@ -103,7 +103,7 @@ def _assert_no_canary(text: str, where: str) -> None:
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)  # the root logger: ours, httpx2's, httpcore's and the MCP SDK's records
-    for name in ("rtk_mcp", "rtk_mcp.http", "httpx2", "httpcore", "httpcore2", "mcp"):
+    for name in ("rtk_mcp", "rtk_mcp.transport.http", "httpx2", "httpcore", "httpcore2", "mcp"):
         caplog.set_level(logging.DEBUG, logger=name)
     return caplog
 

@@ -18,8 +18,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from rtk_mcp.client import RealtimeKitClient
-from rtk_mcp.content import MAX_FILE_BYTES, SOURCE
+from rtk_mcp.api.client import RealtimeKitClient
+from rtk_mcp.results.content import MAX_FILE_BYTES, SOURCE
 from rtk_mcp.server import build_server
 from tests.conftest import TOKEN, settings, text_of
 

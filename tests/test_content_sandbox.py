@@ -13,9 +13,14 @@ import httpx2
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from rtk_mcp.client import RealtimeKitClient
-from rtk_mcp.content import SOURCE
-from rtk_mcp.sandbox import ManualClock, sandbox_app, sandbox_settings, sandbox_transport
+from rtk_mcp.api.client import RealtimeKitClient
+from rtk_mcp.results.content import SOURCE
+from rtk_mcp.sandbox import (
+    ManualClock,
+    sandbox_app,
+    sandbox_settings,
+    sandbox_transport,
+)
 from rtk_mcp.sandbox.handlers.sessions import SUMMARY_DELAY
 from rtk_mcp.server import build_server
 from rtk_mcp.testing import SEED, call, sandbox_client

@@ -20,9 +20,10 @@ import httpx2
 import pytest
 from mcp import Client
 
-from rtk_mcp.client import MAX_RESPONSE_BYTES, RealtimeKitClient
+from rtk_mcp.api.client import MAX_RESPONSE_BYTES, RealtimeKitClient
+from rtk_mcp.config import DEFAULT_MAX_TOKENS
+from rtk_mcp.results.shaping import estimate_tokens
 from rtk_mcp.server import build_server
-from rtk_mcp.shaping import DEFAULT_MAX_TOKENS, estimate_tokens
 from tests.conftest import FakeAPI, settings, text_of
 
 READ = ("list_meetings", {})

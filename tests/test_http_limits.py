@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import select
 import selectors
 import socket
 import subprocess
@@ -23,7 +22,7 @@ import httpx2
 import pytest
 
 from rtk_mcp.cli import main
-from rtk_mcp.http import MAX_SESSIONS, REQUEST_RECEIVE_TIMEOUT_S
+from rtk_mcp.transport.http import MAX_SESSIONS, REQUEST_RECEIVE_TIMEOUT_S
 
 TOKEN = "limits-t0ken-abcdefghijklmnopqrstuvwxyz"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"}

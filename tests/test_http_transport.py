@@ -23,9 +23,15 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from rtk_mcp.http import BindRefused, build_http_app, check_bind, is_loopback, security_settings
 from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
+from rtk_mcp.transport.http import (
+    BindRefused,
+    build_http_app,
+    check_bind,
+    is_loopback,
+    security_settings,
+)
 
 HTTP_TOKEN = "http-t0ken-s3cret-abcdefghijklmnop"
 ACCEPT = "application/json, text/event-stream"

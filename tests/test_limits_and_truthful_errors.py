@@ -13,7 +13,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from rtk_mcp.client import RealtimeKitClient
+from rtk_mcp.api.client import RealtimeKitClient
 from rtk_mcp.server import MAX_ERROR_CHARS, build_server
 from tests.conftest import PRESET, TOKEN, FakeAPI, connect, settings, text_of
 from tests.stdio_session import JsonHandler, clean_env, loopback_api, stdio_session

@@ -79,7 +79,7 @@ async def test_list_results_put_their_items_where_the_schema_says() -> None:
 
 
 def test_the_output_fields_are_the_references() -> None:
-    """rtk_mcp/output_fields.json is what tools/gen_output_schemas.py writes from the reference."""
+    """rtk_mcp/results/output_fields.json is what tools/gen_output_schemas.py writes from the reference."""
     check = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_output_schemas.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

@@ -94,7 +94,7 @@ def test_wheel_and_sdist_build_and_the_wheel_installs_into_an_empty_venv(tmp_pat
 
     with tarfile.open(sdist) as archive:
         names = set(archive.getnames())
-    for required in ("pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", "rtk_mcp/__init__.py", "rtk_mcp/http.py"):
+    for required in ("pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", "rtk_mcp/__init__.py", "rtk_mcp/transport/http.py"):
         assert f"rtk_mcp-{version}/{required}" in names, required
     # The tests read the reference beside a checkout (../shared): they stay in the repository.
     assert not {n for n in names if re.search(r"/(tests|tools|\.ci)/|/(conftest|test_[^/]*)\.py$", n)}

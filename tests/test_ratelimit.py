@@ -16,9 +16,9 @@ import httpx2
 import pytest
 from mcp import Client
 
-from rtk_mcp.client import RealtimeKitClient
-from rtk_mcp.config import Settings
-from rtk_mcp.ratelimit import DEFAULT_LIMITS, RateLimiter, parse_share, share_of
+from rtk_mcp.api.client import RealtimeKitClient
+from rtk_mcp.api.ratelimit import RateLimiter
+from rtk_mcp.config import DEFAULT_LIMITS, Settings, parse_share, share_of
 from rtk_mcp.server import build_server
 from tests.conftest import ACCOUNT, BASE, TOKEN
 

@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 
 import rtk_mcp
 from rtk_mcp.cli import build_parser, load_settings
-from rtk_mcp.http import MCP_PATH
+from rtk_mcp.transport.http import MCP_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = json.loads((ROOT / "server.json").read_text())

@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx2
 import pytest
-
 from mcp import Client
 
+from rtk_mcp.results.shaping import estimate_tokens
+from rtk_mcp.sanitize import is_invisible
 from rtk_mcp.server import build_server
-from rtk_mcp.shaping import estimate_tokens, is_invisible
-from rtk_mcp.tokens import token_counter
 from tests.conftest import FakeAPI, settings, text_of
+from tools.tokens import token_counter
 
 CAP = 4_000
 _rnd = random.Random(14)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from mcp import Client
 
 from rtk_mcp.catalog import BY_NAME, ENDPOINTS
+from rtk_mcp.results.shaping import select_fields
 from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
-from rtk_mcp.shaping import select_fields
 from tests.conftest import FakeAPI, connect
 
 LIST_TOOLS = {

@@ -20,7 +20,15 @@ from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
 from rtk_mcp.sandbox.clock import iso
-from rtk_mcp.testing import SANDBOX_APP_ID, SEED, ManualClock, ToolError, call, call_error, sandbox_client
+from rtk_mcp.testing import (
+    SANDBOX_APP_ID,
+    SEED,
+    ManualClock,
+    ToolError,
+    call,
+    call_error,
+    sandbox_client,
+)
 from tests.conftest import PRESET as CREATE_PRESET_BODY
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

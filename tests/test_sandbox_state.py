@@ -11,7 +11,7 @@ import pytest
 
 from rtk_mcp import cli
 from rtk_mcp.sandbox import SandboxStateError, sandbox_app
-from rtk_mcp.testing import SEED, call, call_error, sandbox_client
+from rtk_mcp.testing import call, call_error, sandbox_client
 from tests.stdio_session import stdio_session
 
 MEETINGS = 200

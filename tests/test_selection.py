@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS, GROUPS
-from rtk_mcp.selection import DEFAULT_TOOLSET, SelectionError, select
+from rtk_mcp.catalog.selection import DEFAULT_TOOLSET, SelectionError, select
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
 
@@ -176,8 +176,12 @@ def test_cli_unknown_selection_is_a_usage_error(args: list[str], env: dict[str, 
     assert done.stdout == ""
 
 
-def test_cli_tools_prints_the_exact_token_cost() -> None:
-    done = cli("tools", "--read-only")
+def test_cli_tools_prints_the_exact_token_cost_with_a_tokenizer_and_labels_the_estimate_without() -> None:
+    tokenizer = ROOT.parent / "shared" / "tokenizer"
+    done = cli("tools", "--read-only", env={"RTK_TOKENIZER_DIR": str(tokenizer)})
     assert done.returncode == 0, done.stderr
     assert f"{len(READ_ONLY)} tools;" in done.stderr
     assert "tokens (o200k, exact)" in done.stderr
+    estimated = cli("tools", "--read-only")
+    assert "at most about" in estimated.stderr and "errs high" in estimated.stderr
+    assert "exact)" not in estimated.stderr

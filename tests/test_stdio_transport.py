@@ -1,4 +1,4 @@
-"""Serving over stdio (``rtk_mcp/stdio.py``), driven as a client drives it: a real subprocess.
+"""Serving over stdio (``rtk_mcp/transport/stdio.py``), driven as a client drives it: a real subprocess.
 
 stdout carries only JSON-RPC even when something prints; input of any shape never stops serving;
 requests read before the end of input are answered (within a bounded grace) before the process exits;
@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import pytest
 
-from rtk_mcp.stdio import MAX_OPEN_REQUESTS, MAX_WAITING_CHARS
-from rtk_mcp.wire import MAX_LINE_CHARS
+from rtk_mcp.transport.stdio import MAX_OPEN_REQUESTS, MAX_WAITING_CHARS
+from rtk_mcp.transport.wire import MAX_LINE_CHARS
 from tests.stdio_session import (
     INITIALIZE,
     INITIALIZED,
@@ -38,7 +38,7 @@ NOISY_SERVER = """
 import os, subprocess, sys, anyio
 import mcp_types as types
 from mcp.server.lowlevel import Server
-from rtk_mcp.stdio import stdio_transport
+from rtk_mcp.transport.stdio import stdio_transport
 
 async def list_tools(ctx, params):
     return types.ListToolsResult(tools=[types.Tool(name="noisy", input_schema={"type": "object"})])

@@ -17,10 +17,10 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.tokens import token_counter
-from rtk_mcp.selection import select
+from rtk_mcp.catalog.selection import select
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
+from tools.tokens import token_counter
 
 #: The whole catalogue as served, with every documented parameter, every nested object spelled out in
 #: every tool that takes it, every node typed and every meaningful annotation on every tool.

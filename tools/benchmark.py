@@ -61,9 +61,9 @@ import anyio  # noqa: E402
 import httpx2  # noqa: E402
 
 from rtk_mcp import __version__  # noqa: E402
-from rtk_mcp.tokens import token_counter  # noqa: E402
 from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED  # noqa: E402
 from tests.stdio_session import StdioSession, stdio_session  # noqa: E402
+from tools.tokens import token_counter  # noqa: E402
 
 BENCH = ROOT / ".bench"
 PEER_VENV = BENCH / "fastmcp-venv"

@@ -21,11 +21,11 @@ from mcp import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rtk_mcp.content import DEFAULT_LIMIT  # noqa: E402
+from rtk_mcp.results.content import DEFAULT_LIMIT  # noqa: E402
 from rtk_mcp.sandbox import SEED, sandbox_app, sandbox_settings  # noqa: E402
 from rtk_mcp.sandbox.clock import iso, parse_ts  # noqa: E402
 from rtk_mcp.server import build_server  # noqa: E402
-from rtk_mcp.tokens import token_counter  # noqa: E402
+from tools.tokens import token_counter  # noqa: E402
 
 
 def _text(result: Any) -> str:

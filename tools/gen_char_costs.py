@@ -1,4 +1,4 @@
-"""Write rtk_mcp/charcosts.py: how many o200k tokens each non-ASCII character costs on its own.
+"""Write rtk_mcp/results/charcosts.py: how many o200k tokens each non-ASCII character costs on its own.
 
 The result cap estimates tokens without the tokenizer (which is not shipped); for characters beyond
 ASCII, a character's own token count is what merges can only lower, so the estimate is never below
@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rtk_mcp.charcosts import FIRST_TABLE, SECOND_TABLE  # noqa: E402
-from rtk_mcp.tokens import token_counter  # noqa: E402
+from rtk_mcp.results.charcosts import FIRST_TABLE, SECOND_TABLE  # noqa: E402
+from tools.tokens import token_counter  # noqa: E402
 
 
 def main() -> int:
@@ -32,7 +32,7 @@ def main() -> int:
             costs.append(3 if 0xD800 <= cp < 0xE000 else count(chr(cp)))
     packed = base64.b64encode(zlib.compress(bytes(costs), 9)).decode()
     lines = [packed[i:i + 100] for i in range(0, len(packed), 100)]
-    target = ROOT / "rtk_mcp" / "charcosts.py"
+    target = ROOT / "rtk_mcp" / "results" / "charcosts.py"
     source = target.read_text()
     head = source[: source.index("_PACKED = (")]
     body = "_PACKED = (\n" + "".join(f'    "{line}"\n' for line in lines) + ")\n"

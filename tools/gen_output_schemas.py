@@ -1,6 +1,6 @@
 """Maintainer script (not an MCP tool): write each tool's result fields from the API reference.
 
-    python tools/gen_output_schemas.py          # rewrite rtk_mcp/output_fields.json
+    python tools/gen_output_schemas.py          # rewrite rtk_mcp/results/output_fields.json
     python tools/gen_output_schemas.py --check  # exit 1 if it is stale (the test suite runs this check)
 
 Reads ``../shared/reference/endpoints.json`` (beside the checkout; not shipped) and keeps, for each
@@ -8,7 +8,7 @@ operation, the documented fields of its response's ``data`` and ``paging``: name
 What could make a valid answer fail is left out: ``required`` (results drop null fields), ``enum``
 and ``format`` (the API may add values or send another form), null branches (nulls never reach a
 result) and descriptions (the fields are named for what they are; typed clients want the shape).
-``rtk_mcp.outputs`` turns these into ``outputSchema``s.
+``rtk_mcp.results.outputs`` turns these into ``outputSchema``s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rtk_mcp.catalog import ENDPOINTS, PATH_PREFIX  # noqa: E402
-from rtk_mcp.outputs import FIELDS_FILE  # noqa: E402
+from rtk_mcp.results.outputs import FIELDS_FILE  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "endpoints.json"
 

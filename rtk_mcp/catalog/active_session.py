@@ -7,6 +7,7 @@ from pydantic import Field
 from rtk_mcp.catalog.common import AppParams, ListedBy, MeetingId
 from rtk_mcp.catalog.endpoint import Endpoint
 
+
 class ActiveSessionParams(AppParams):
     """Get a meeting's ongoing session: status, participant counts (not names), minutes."""
 

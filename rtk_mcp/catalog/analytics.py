@@ -7,6 +7,7 @@ from pydantic import Field
 from rtk_mcp.catalog.common import AppParams
 from rtk_mcp.catalog.endpoint import Endpoint
 
+
 class GetDaywiseAnalytics(AppParams):
     """Get per-day session and recording stats (meetings, minutes, recordings); without dates, the last 30 days."""
 

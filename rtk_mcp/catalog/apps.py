@@ -5,6 +5,7 @@ from pydantic import Field
 from rtk_mcp.catalog.common import Params
 from rtk_mcp.catalog.endpoint import Endpoint
 
+
 class ListApps(Params):
     """List the account's apps. Source of app_id."""
 

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-from rtk_mcp.shaping import has_invisible
+from rtk_mcp.sanitize import has_invisible
 
 __all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "WebUrl",
            "StreamUrl", "PageNo", "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum", "MAX_TEXT_CHARS", "MAX_ID_CHARS",

@@ -68,7 +68,7 @@ class Endpoint:
     #: The reference documents no response body (``void``): an empty 2xx answer is a success.
     returns_nothing: bool = False
     #: The participant-written file the tool can also return (``include_content``): "transcript",
-    #: "chat" or "summary"; fetched and parsed by ``rtk_mcp.content``, never sent to the API.
+    #: "chat" or "summary"; fetched and parsed by ``rtk_mcp.results.content``, never sent to the API.
     reads: str | None = None
     #: Each path placeholder, in order, and where its valid values come from (its type says so).
     path_ids: dict[str, ListedBy] = field(init=False, repr=False, compare=False)
@@ -99,7 +99,7 @@ class Endpoint:
     def list_result(self) -> bool:
         """Whether the result is a list of items (the ``list_*`` tools), so the tool takes
         :data:`FIELDS_ARG`: which fields of each item to return (applied by
-        ``rtk_mcp.shaping.select_fields``, never sent to the API)."""
+        ``rtk_mcp.results.shaping.select_fields``, never sent to the API)."""
         return self.name.startswith("list_")
 
     @property

@@ -4,8 +4,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, ListedBy, MeetingId, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import (
+    AppParams,
+    ISOTime,
+    ListedBy,
+    MeetingId,
+    PageNo,
+    Params,
+    PathId,
+    PerPage,
+)
 from rtk_mcp.catalog.endpoint import Endpoint
+
 
 class CreateLivestream(AppParams):
     """Create an independent livestream; returns RTMP ingest_server, stream_key, playback_url."""

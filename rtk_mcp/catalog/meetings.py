@@ -4,7 +4,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, ListedBy, MeetingId, PageNo, PathId, PerPage, WebUrl
+from rtk_mcp.catalog.common import (
+    AppParams,
+    ISOTime,
+    ListedBy,
+    MeetingId,
+    PageNo,
+    PathId,
+    PerPage,
+    WebUrl,
+)
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AIConfig, RecordingConfig
 

@@ -13,7 +13,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
-from rtk_mcp.catalog.common import AppParams, JsonObject, ListedBy, PageNo, Params, PathId, PerPage
+from rtk_mcp.catalog.common import (
+    AppParams,
+    JsonObject,
+    ListedBy,
+    PageNo,
+    Params,
+    PathId,
+    PerPage,
+)
 from rtk_mcp.catalog.endpoint import Endpoint
 
 Quality = Literal["hd", "vga", "qvga"]

@@ -17,7 +17,13 @@ from rtk_mcp.catalog.common import (
     WebUrl,
 )
 from rtk_mcp.catalog.endpoint import Endpoint
-from rtk_mcp.catalog.media import AudioConfig, BucketConfig, RtmpConfig, StorageConfig, VideoConfig
+from rtk_mcp.catalog.media import (
+    AudioConfig,
+    BucketConfig,
+    RtmpConfig,
+    StorageConfig,
+    VideoConfig,
+)
 
 RecordingId = Annotated[PathId, ListedBy("list_recordings", "start_recording")]
 

@@ -4,7 +4,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_serializer
 
-from rtk_mcp.catalog.common import AppParams, ISOTime, ListedBy, PageNo, PathId, PerPage, unstated_minimum
+from rtk_mcp.catalog.common import (
+    AppParams,
+    ISOTime,
+    ListedBy,
+    PageNo,
+    PathId,
+    PerPage,
+    unstated_minimum,
+)
 from rtk_mcp.catalog.endpoint import Endpoint
 
 SessionId = Annotated[PathId, ListedBy("list_sessions")]
@@ -72,7 +80,7 @@ class GetSessionParticipant(_SessionParams, _Filtered):
 
 
 class _Content(_SessionParams):
-    # Ours, not the API's: rtk_mcp.content fetches the file the API links to (see Endpoint.reads).
+    # Ours, not the API's: rtk_mcp.results.content fetches the file the API links to (see Endpoint.reads).
     include_content: bool | None = Field(default=None, description="Also return the content")
 
 

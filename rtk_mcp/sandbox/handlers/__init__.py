@@ -12,7 +12,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..store import State
-from . import active_session, analytics, apps, livestreams, meetings, presets, recordings, sessions, webhooks
+from . import (
+    active_session,
+    analytics,
+    apps,
+    livestreams,
+    meetings,
+    presets,
+    recordings,
+    sessions,
+    webhooks,
+)
 from .common import Call, ErrorReply, Reply
 
 __all__ = ["ADVANCE", "ROUTES", "Call", "ErrorReply", "Reply"]

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from ..seed import MEETING_DEFAULTS, make_token
-from .common import Call, ErrorReply, Record, Reply, deep_merge, new_id, ok, pick, public, touch
+from .common import (
+    Call,
+    ErrorReply,
+    Record,
+    Reply,
+    deep_merge,
+    new_id,
+    ok,
+    pick,
+    public,
+    touch,
+)
 from .presets import preset_named
 
 _M = "/{app_id}/meetings"

@@ -12,7 +12,17 @@ from datetime import datetime, timedelta
 
 from ..clock import iso, parse_ts
 from ..store import State
-from .common import Call, ErrorReply, Record, Reply, new_id, no_content, ok, pick, public
+from .common import (
+    Call,
+    ErrorReply,
+    Record,
+    Reply,
+    new_id,
+    no_content,
+    ok,
+    pick,
+    public,
+)
 from .meetings import MEETING_SUMMARY, find_meeting, without_storage_secrets
 from .sessions import joined, live_session
 

@@ -15,39 +15,15 @@ published limit together, whatever each replica's traffic.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from fractions import Fraction
 
 import anyio
 
-__all__ = ["RateLimiter", "DEFAULT_LIMITS", "parse_share", "share_of"]
+from rtk_mcp.config import DEFAULT_LIMITS
 
-#: (requests, seconds): RealtimeKit's published limit, then Cloudflare's per-token API limit.
-DEFAULT_LIMITS: tuple[tuple[int, float], ...] = ((250, 10.0), (1200, 300.0))
-
-
-def share_of(share: Fraction, limits: Sequence[tuple[int, float]] = DEFAULT_LIMITS) -> tuple[tuple[int, float], ...]:
-    """This replica's part of every window: ``share`` of the limit, rounded down."""
-    return tuple((math.floor(limit * share), period) for limit, period in limits)
-
-
-def parse_share(text: str) -> Fraction:
-    """A share written as a decimal or a fraction (``0.5``, ``1/3``): more than 0, at most 1, and large
-    enough to leave at least one request in every window (a smaller one would wait forever)."""
-    try:
-        share = Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text!r} is not a number or fraction such as 0.5 or 1/3") from None
-    if not 0 < share <= 1:
-        raise ValueError(f"{text!r} is not more than 0 and at most 1")
-    smallest = min(limit for limit, _ in DEFAULT_LIMITS)
-    if any(limit < 1 for limit, _ in share_of(share)):
-        raise ValueError(f"{text!r} leaves less than one request per window; the smallest share is 1/{smallest}")
-    return share
-
+__all__ = ["RateLimiter"]
 
 class RateLimiter:
     def __init__(

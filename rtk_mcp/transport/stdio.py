@@ -6,7 +6,7 @@ Three things it does not do are added as thin wrappers around its streams, with 
 their own on the way of a message (every hop between tasks costs each call its share of a loop turn):
 
 - **Every line is answered.** The SDK drops a line it cannot parse, and the client waits forever.
-  Each raw line is screened first (:mod:`rtk_mcp.wire`), inside the SDK's own reading; a line the
+  Each raw line is screened first (:mod:`rtk_mcp.transport.wire`), inside the SDK's own reading; a line the
   server cannot take is answered with the JSON-RPC error the specification names, and serving goes on.
 - **Bounded work.** A client may pipe calls faster than the API answers them. At most
   :data:`MAX_OPEN_REQUESTS` requests are with the server at once, one per id (a request reusing an
@@ -14,7 +14,7 @@ their own on the way of a message (every hop between tasks costs each call its s
   script that reuses one id for every call has them served one after another). Requests read while
   there is no room wait in arrival order, up to as many again and :data:`MAX_WAITING_CHARS` of lines;
   only then does reading pause, so the client's writes block instead of the process's memory growing
-  (a line, and a message, are bounded too: :mod:`rtk_mcp.wire`). Until then reading goes on, so a
+  (a line, and a message, are bounded too: :mod:`rtk_mcp.transport.wire`). Until then reading goes on, so a
   ``notifications/cancelled`` reaches the server at once (one naming a request still waiting removes
   it: no answer is due), and a ``ping`` is answered at once: it needs nothing but the server, so it
   passes the line, within an allowance of its own.
@@ -52,7 +52,7 @@ from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from mcp_types import RequestId
 
-from rtk_mcp.wire import MAX_LINE_CHARS, overlong_line, screen
+from rtk_mcp.transport.wire import MAX_LINE_CHARS, overlong_line, screen
 
 __all__ = ["stdio_transport", "MAX_OPEN_REQUESTS"]
 
@@ -108,7 +108,7 @@ class _UnownedText(TextIOWrapper):
 class _ScreenedLines:
     """The client's lines as the SDK reads them, minus those it cannot take, which are answered.
 
-    A line is read at most :data:`~rtk_mcp.wire.MAX_LINE_CHARS` at a time: a longer one is read on and
+    A line is read at most :data:`~rtk_mcp.transport.wire.MAX_LINE_CHARS` at a time: a longer one is read on and
     dropped piece by piece, never held whole, and answered as an invalid request.
     """
 

@@ -4,7 +4,7 @@ Retries are bounded (``max_retries``, exponential backoff with jitter) and never
 GET, PUT and DELETE retry on 408, 429, 5xx and transport errors; POST and PATCH retry only when the
 request certainly did not take effect (a 429, or a failure to connect). After a read timeout or a
 5xx a write is *not* resent, and the error says its outcome is unknown and how to check. Each
-attempt waits for a slot in the client-side rate limiter (:mod:`rtk_mcp.ratelimit`), is bounded by
+attempt waits for a slot in the client-side rate limiter (:mod:`rtk_mcp.api.ratelimit`), is bounded by
 the per-attempt timeout, and the whole call by ``deadline``; a retry whose wait would pass the
 deadline is not made.
 """
@@ -26,16 +26,16 @@ import anyio
 import httpx2
 
 from rtk_mcp import __version__
+from rtk_mcp.api.errors import ApiError, BadResponse, StorageError, TransportFailure
+from rtk_mcp.api.ratelimit import RateLimiter
 from rtk_mcp.catalog import Endpoint
-from rtk_mcp.config import DEFAULT_BASE_URL, Settings
-from rtk_mcp.errors import ApiError, BadResponse, StorageError, TransportFailure
-from rtk_mcp.ratelimit import RateLimiter, share_of
-from rtk_mcp.shaping import mask, maskable, strip_invisible
-from rtk_mcp.wire import deeper_than
+from rtk_mcp.config import DEFAULT_BASE_URL, Settings, share_of
+from rtk_mcp.sanitize import mask, maskable, strip_invisible
+from rtk_mcp.transport.wire import deeper_than
 
 __all__ = ["RealtimeKitClient", "Reply", "outcome_hint", "shown_url"]
 
-logger = logging.getLogger("rtk_mcp.client")
+logger = logging.getLogger("rtk_mcp.api.client")
 
 USER_AGENT = f"rtk-mcp/{__version__}"
 #: Failures where the request certainly never reached the API: safe to resend even a POST.
@@ -60,7 +60,7 @@ class Reply:
 
 
 class RealtimeKitClient:
-    """Sends one endpoint call and returns its parsed JSON, or raises an :mod:`rtk_mcp.errors` error."""
+    """Sends one endpoint call and returns its parsed JSON, or raises an :mod:`rtk_mcp.api.errors` error."""
 
     def __init__(
         self,

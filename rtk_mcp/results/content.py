@@ -7,9 +7,9 @@ window that says exactly which arguments fetch the next one, or the summary's Ma
 same reading backs the ``realtimekit://sessions/{session_id}/{transcript|chat|summary}`` resources.
 
 Everything read is written by meeting participants. It goes through the project's one sanitiser
-(:func:`rtk_mcp.shaping.shape`, like every result) and is marked as data, not instructions.
+(:func:`rtk_mcp.results.shaping.shape`, like every result) and is marked as data, not instructions.
 
-Fetching (:meth:`rtk_mcp.client.RealtimeKitClient.download`) sends no credentials, follows no
+Fetching (:meth:`rtk_mcp.api.client.RealtimeKitClient.download`) sends no credentials, follows no
 redirect to another host, caps the size, bounds each attempt and retries like any read; live (an
 https API) only https links are fetched. The layouts are the documented ones, found by header name:
 
@@ -36,13 +36,13 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import mcp_types as types
 
+from rtk_mcp.api.errors import ApiError, StorageError
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.catalog.sessions import MAX_WINDOW
-from rtk_mcp.errors import ApiError, StorageError
-from rtk_mcp.shaping import estimate_tokens, fitting, prefix_within, to_json
+from rtk_mcp.results.shaping import estimate_tokens, fitting, prefix_within, to_json
 
 if TYPE_CHECKING:  # loaded with the HTTP client, on the first call
-    from rtk_mcp.client import RealtimeKitClient, Reply
+    from rtk_mcp.api.client import RealtimeKitClient, Reply
 
 __all__ = ["Reading", "take_reading", "read", "resource_link", "resource_templates", "parse_resource_uri",
            "MAX_FILE_BYTES", "DEFAULT_LIMIT", "resource_arguments", "RESOURCE_LINKS_SINCE", "SUMMARY_POLL_S", "SOURCE"]
