@@ -273,7 +273,7 @@ async def _call(
         )
     except Exception as exc:  # an answer of a shape nobody planned for is the API's oddity, not a crash
         logger.warning("unreadable answer from %s: %s", endpoint.name, type(exc).__name__)
-        from rtk_mcp.api.client import outcome_hint
+        from rtk_mcp.api.messages import outcome_hint
 
         raise BadResponse(
             f"The RealtimeKit API answered, but rtk-mcp could not read the answer ({type(exc).__name__}). "

@@ -20,16 +20,23 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import anyio
 import httpx2
 
 from rtk_mcp import __version__
 from rtk_mcp.api.errors import ApiError, BadResponse, StorageError, TransportFailure
+from rtk_mcp.api.messages import (
+    not_found_hint,
+    outcome_hint,
+    redirect_message,
+    shown_url,
+    status_message,
+)
 from rtk_mcp.api.ratelimit import RateLimiter
 from rtk_mcp.catalog import Endpoint
-from rtk_mcp.config import DEFAULT_BASE_URL, Settings, share_of
+from rtk_mcp.config import Settings, share_of
 from rtk_mcp.sanitize import mask, maskable, strip_invisible
 from rtk_mcp.transport.wire import deeper_than
 
@@ -338,24 +345,6 @@ def _seconds(value: float) -> float | None:
     return max(0.0, value) if math.isfinite(value) else None
 
 
-def outcome_hint(endpoint: Endpoint) -> str:
-    if endpoint.idempotent:
-        return "Try again."
-    check = f"; check with {endpoint.check_with}" if endpoint.check_with else ""
-    return f"It was not resent because it may have taken effect: its outcome is unknown{check} before retrying."
-
-
-def _not_found_hint(endpoint: Endpoint) -> str:
-    """Which ids to check and which tool lists each (as their types say, like their descriptions)."""
-    ids = endpoint.path_ids
-    if not ids:
-        return "Check CLOUDFLARE_ACCOUNT_ID and RTK_API_BASE_URL."
-    hint = f"Check {', '.join(ids)}; {'; '.join(source.hint(name) for name, source in ids.items())}."
-    if "active" in endpoint.name:
-        hint = f"Nothing may be active there right now, or an id is wrong. {hint}"
-    return hint
-
-
 def _transport_message(endpoint: Endpoint, exc: Exception, retries: int) -> str:
     kind = "timed out" if isinstance(exc, httpx2.TimeoutException) else f"failed ({type(exc).__name__})"
     attempts = f" after {retries + 1} attempts" if retries else ""
@@ -383,11 +372,11 @@ def _interpret(
             )
         payload = None  # an error status says enough without its body
     if 300 <= status < 400:
-        raise ApiError(_redirect_message(status, headers.get("location")), status=status)
+        raise ApiError(redirect_message(status, headers.get("location")), status=status)
     if status == 404 and reached is not None and endpoint.method == "DELETE":
         raise ApiError(
             f"HTTP 404 Not Found on a retry: an earlier attempt ({reached}) probably reached the API and deleted "
-            f"it already. {_not_found_hint(endpoint)}", status=status,
+            f"it already. {not_found_hint(endpoint)}", status=status,
         )
     if 200 <= status < 300:
         if not text:
@@ -417,56 +406,7 @@ def _interpret(
     message = _api_message(payload, masked) if parsed else None
     wait = _retry_after(headers)
     extra = {"retry_after_s": round(wait)} if wait is not None and status in (429, 503) else {}
-    raise ApiError(_status_message(endpoint, status, message, wait), status=status, **extra)
-
-
-def _redirect_message(status: int, location: str | None) -> str:
-    where = f" to {shown_url(location)}" if location else ""
-    return (
-        f"HTTP {status}: the API answered with a redirect{where}, which rtk-mcp does not follow (it would carry "
-        "the token elsewhere). Check RTK_API_BASE_URL: it should be the API's own address, "
-        f"such as {DEFAULT_BASE_URL}, not a proxy or an old name."
-    )
-
-
-def shown_url(url: str) -> str:
-    """``url`` as it may appear in a message: no user:password, no query string (which can carry keys)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return "(an unreadable URL)"
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))[:200]
-
-
-def _status_message(endpoint: Endpoint, status: int, api_message: str | None, wait: float | None) -> str:
-    said = f": {api_message}" if api_message else ""
-    if status == 401:
-        return f"HTTP 401 Unauthorized{said}. Check CLOUDFLARE_API_TOKEN: it is missing, mistyped, expired or revoked."
-    if status == 403:
-        return (
-            f"HTTP 403 Forbidden{said}. The API token needs the Realtime or Realtime Admin permission "
-            "for this account (check CLOUDFLARE_ACCOUNT_ID too)."
-        )
-    if status == 404:
-        return f"HTTP 404 Not Found{said}. {_not_found_hint(endpoint)}"
-    if status in (400, 409, 422):
-        return f"HTTP {status}: the API rejected the request{said}. Fix the arguments and call again."
-    if status == 429:
-        after = f" Retry after {wait:.0f} s." if wait is not None else " Wait a minute before retrying."
-        return f"HTTP 429 Too Many Requests: the RealtimeKit rate limit was hit{said}.{after}"
-    if status >= 500:
-        after = f" The API asked to wait {wait:.0f} s." if wait is not None else ""
-        return f"HTTP {status}: RealtimeKit had a server error{said}.{after} {outcome_hint(endpoint)}"
-    if status == 408:
-        return f"HTTP 408 Request Timeout{said}. {outcome_hint(endpoint)}"
-    return f"HTTP {status}{said}."
+    raise ApiError(status_message(endpoint, status, message, wait), status=status, **extra)
 
 
 def _api_message(payload: Any, masked: list[str]) -> str | None:
