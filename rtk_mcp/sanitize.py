@@ -20,15 +20,21 @@ _MIN_SECRET_CHARS = 4
 #: Code points that draw nothing (or only steer how neighbours are drawn), so they can smuggle text
 #: past a human reading a transcript while the model still reads it, or hide a word from a filter
 #: ("ig\u200bnore"). Chosen by Unicode property, not listed by hand (see :func:`is_invisible`).
-_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs"})  # format (zero-width, bidi, tags, BOM, ...), lone surrogates
+#: Format (zero-width, bidi, tags, BOM, ...), lone surrogates, and private use (drawn as nothing or as a
+#: font's own glyph: a reader cannot tell what it says, and runs of it can carry hidden bytes).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs", "Co"})
 #: Controls other than these are terminal escapes and noise, not text.
 _KEPT_CONTROLS = frozenset("\t\n\r")
 #: Characters of other categories that are invisible by definition, recognised by their Unicode name:
 #: variation selectors (which can also carry hidden bytes in long runs), the Mongolian free
 #: variation selectors, the Hangul fillers, and the combining grapheme joiner.
 _INVISIBLE_NAMES = ("VARIATION SELECTOR", "FILLER", "COMBINING GRAPHEME JOINER")
-#: Planes searched for them: the others hold only ideographs (2, 3) and private use (15, 16).
+#: The rest of Unicode's Default_Ignorable_Code_Point property that no category or name above covers
+#: (the Khmer inherent vowels), and the Braille blank, a "letter" that draws nothing.
+_INVISIBLE_OTHERS = frozenset("\u17b4\u17b5\u2800")
+#: Planes searched for them: the others hold only ideographs (2, 3) and private use (15, 16, added whole).
 _PLANES_WITH_INVISIBLES = (range(0x0000, 0x20000), range(0xE0000, 0xF0000))
+_PRIVATE_USE_PLANES = "\U000f0000-\U0010ffff"
 
 _ZWJ, _VS15, _VS16, _BLACK_FLAG = "\u200d", "\ufe0e", "\ufe0f", "\U0001f3f4"
 _EMOJI = re.compile("[\u00a9\u00ae\u203c-\u3299\U0001f000-\U0001faff]")
@@ -41,10 +47,11 @@ def is_invisible(ch: str) -> bool:
     """Whether ``ch`` is stripped from text: format characters (category Cf: zero-width spaces and
     joiners, bidi marks, embeddings, overrides and isolates, the BOM, word joiners, tag characters,
     invisible operators, soft hyphens), lone surrogates, control characters other than tab and
-    line breaks, variation selectors, fillers, the grapheme joiner, and unassigned code points in the
-    Basic Multilingual Plane and the special-purpose plane (where new ones would be of this kind)."""
+    line breaks, variation selectors, fillers, the grapheme joiner, the rest of Unicode's default-ignorable
+    code points, the Braille blank, private-use characters, and unassigned code points in the Basic
+    Multilingual Plane and the special-purpose plane (where new ones would be of this kind)."""
     category = unicodedata.category(ch)
-    if category in _INVISIBLE_CATEGORIES or (category == "Cc" and ch not in _KEPT_CONTROLS):
+    if category in _INVISIBLE_CATEGORIES or ch in _INVISIBLE_OTHERS or (category == "Cc" and ch not in _KEPT_CONTROLS):
         return True
     if category == "Cn":
         return ord(ch) < 0x10000 or 0xE0000 <= ord(ch) < 0xF0000
@@ -67,7 +74,7 @@ def _invisible_runs() -> re.Pattern[str]:
                 start = cp
             previous = cp
     ranges.append(_char_range(start, previous))
-    return re.compile(f"[{''.join(ranges)}]+")
+    return re.compile(f"[{''.join(ranges)}{_PRIVATE_USE_PLANES}]+")
 
 
 def _char_range(first: int, last: int) -> str:

@@ -19,6 +19,11 @@ STRIPPED_CATEGORIES = {"Cf", "Cs", "Cc"}
 KEPT_CONTROLS = {"\t", "\n", "\r"}
 #: Characters of other categories that are invisible by definition, found by their Unicode name.
 INVISIBLE_NAMES = ("VARIATION SELECTOR", "FILLER", "COMBINING GRAPHEME JOINER")
+#: Default-ignorable code points of no category above (Khmer inherent vowels), and the Braille blank.
+OTHER_INVISIBLES = {"\u17b4", "\u17b5", "\u2800"}
+#: Private use (category Co): 137,468 code points, of which every 251st and each range's ends are tried.
+PRIVATE_USE = [chr(cp) for first, last in ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+               for cp in (*range(first, last, 251), last)]
 
 
 def _generated_invisibles() -> list[str]:
@@ -28,9 +33,9 @@ def _generated_invisibles() -> list[str]:
         category = unicodedata.category(ch)
         if category in STRIPPED_CATEGORIES and ch not in KEPT_CONTROLS:
             found.append(ch)
-        elif any(part in unicodedata.name(ch, "") for part in INVISIBLE_NAMES):
+        elif any(part in unicodedata.name(ch, "") for part in INVISIBLE_NAMES) or ch in OTHER_INVISIBLES:
             found.append(ch)
-    return found
+    return found + PRIVATE_USE
 
 
 INVISIBLES = _generated_invisibles()
@@ -45,7 +50,7 @@ def _chat_with(message: str) -> FakeAPI:
 
 def test_the_generated_set_covers_every_kind_named_in_the_issue() -> None:
     # Zero-width space, bidi override and isolate, BOM, tag, variation selectors, fillers, soft hyphen.
-    for ch in "\u200b\u202e\u2066\ufeff\U000e0041\ufe0f\U000e0100\u3164\u115f\u00ad\u034f\u180e":
+    for ch in "\u200b\u202e\u2066\ufeff\U000e0041\ufe0f\U000e0100\u3164\u115f\u00ad\u034f\u180e\u17b4\u2800\ue000\U0010fffd":
         assert ch in INVISIBLES, hex(ord(ch))
     assert len(INVISIBLES) > 2_000  # the surrogates and supplementary variation selectors alone are 2,300
 

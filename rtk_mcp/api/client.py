@@ -60,6 +60,24 @@ MAX_RESPONSE_DEPTH = 64
 
 
 
+@dataclass
+class _Tries:
+    """What the retry loop knows of one call so far, for its error texts and its log line."""
+
+    count: int = 0  # retries made
+    status: int | str = "-"  # the last status, or the name of the last failure
+    reached: int | str | None = None  # an earlier attempt's outcome that may have taken effect
+    in_flight: bool = False  # whether the deadline can catch an attempt on its way to the server
+
+
+class _GaveUp(Exception):
+    """A transport failure with no retry left; ``sent`` says whether the request may have reached the API."""
+
+    def __init__(self, cause: httpx2.RequestError, sent: bool) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause, self.sent = cause, sent
+
+
 @dataclass(frozen=True)
 class Reply:
     status: int
@@ -125,127 +143,119 @@ class RealtimeKitClient:
             headers["Content-Type"] = "application/json"
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         masked = maskable((self.settings.api_token, *secrets))
-        idempotent = endpoint.idempotent
         started = time.perf_counter()
-        give_up_at = self._clock() + self.deadline
-        retries = 0
-        status: int | str = "-"
-        #: The status (or failure) of an earlier attempt that may have reached the API and taken effect.
-        reached: int | str | None = None
-        in_flight = False  # whether the deadline can catch an attempt on its way to the server
+        tries = _Tries()
+
+        async def send() -> tuple[int, bytes, httpx2.Headers]:
+            # httpx encodes the query as the API expects it: lowercase booleans, repeated keys for lists.
+            return await self._send_once(endpoint.method, url, query or None, headers, content)
+
         try:
-            with anyio.fail_after(self.deadline):
-                while True:
-                    await self._limiter.acquire()  # every attempt counts against the published limits
-                    in_flight = True
-                    try:
-                        status, raw, response_headers = await self._send_once(
-                            endpoint.method, url, _encode_query(query), headers, content
-                        )
-                    except _NOT_SENT as exc:
-                        in_flight = False
-                        # The request never reached the server: safe to resend, even a POST.
-                        status = type(exc).__name__
-                        if await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
-                            retries += 1
-                            continue
-                        raise TransportFailure(
-                            f"Could not connect to the RealtimeKit API at {shown_url(self.settings.base_url)} "
-                            f"({type(exc).__name__}) after {retries + 1} attempts. Check the network or "
-                            "RTK_API_BASE_URL, then try again."
-                        ) from None
-                    except httpx2.RequestError as exc:
-                        # Sent, but no usable answer (timeout, reset mid-body): a write may have taken effect.
-                        status = type(exc).__name__
-                        if idempotent and await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
-                            retries += 1
-                            reached = status
-                            continue
-                        raise TransportFailure(_transport_message(endpoint, exc, retries)) from None
-                    in_flight = False
-                    if _retryable(status) and (idempotent or status == 429):
-                        asked = _retry_after(response_headers)
-                        wait = self._backoff(retries + 1) if asked is None else asked
-                        # A longer wait than the cap fails fast: the error carries retry_after_s instead.
-                        if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(retries, wait, give_up_at):
-                            retries += 1
-                            if status != 429:  # a 429 was refused before doing anything
-                                reached = status
-                            continue
-                    return _interpret(endpoint, status, raw, response_headers, masked, reached)
+            status, raw, response_headers = await self._with_retries(send, tries, idempotent=endpoint.idempotent,
+                                                                     rate_limited=True)
+            return _interpret(endpoint, status, raw, response_headers, masked, tries.reached)
+        except _GaveUp as failure:
+            if not failure.sent:  # the request never reached the server
+                raise TransportFailure(
+                    f"Could not connect to the RealtimeKit API at {shown_url(self.settings.base_url)} "
+                    f"({type(failure.cause).__name__}) after {tries.count + 1} attempts. Check the network or "
+                    "RTK_API_BASE_URL, then try again."
+                ) from None
+            raise TransportFailure(_transport_message(endpoint, failure.cause, tries.count)) from None
         except TimeoutError:
-            status = "deadline"
-            if not in_flight and not idempotent:
+            tries.status = "deadline"
+            if not tries.in_flight and not endpoint.idempotent:
                 raise TransportFailure(
                     f"The call was not sent within {self.deadline:g} s: it waited in rtk-mcp's queue for the "
                     "API rate limits (250 requests per 10 s, 1200 per 5 minutes), or between retries of a "
                     "request that never reached the server. Nothing was changed; try again in a minute."
                 ) from None
             raise TransportFailure(
-                f"The call did not finish within {self.deadline:g} s overall. "
-                + outcome_hint(endpoint)
+                f"The call did not finish within {self.deadline:g} s overall. " + outcome_hint(endpoint)
             ) from None
         finally:
-            logger.info(
-                "tool=%s %s %s status=%s ms=%.0f retries=%d",
-                endpoint.name,
-                endpoint.method,
-                endpoint.full_path,
-                status,
-                (time.perf_counter() - started) * 1000,
-                retries,
-            )
+            logger.info("tool=%s %s %s status=%s ms=%.0f retries=%d", endpoint.name, endpoint.method,
+                        endpoint.full_path, tries.status, (time.perf_counter() - started) * 1000, tries.count)
 
     async def download(self, url: str, *, max_bytes: int, too_large: str) -> tuple[int, bytes]:
         """GET a presigned file URL that the API returned; the final status and body.
 
         No credentials are sent: the URL carries its own signature, and the API token must never
         reach a storage host. Redirects are followed only within the same scheme, host and port.
-        Like any read it is retried on 408, 429, 5xx and transport errors; each attempt is bounded
-        by the timeout and the whole download by ``deadline``. It does not count against the API's
-        rate limits (storage is not the API).
+        Retried like any read; it does not count against the API's rate limits (storage is not the API).
         """
-        headers = {"Accept": "*/*"}
         origin = httpx2.URL(url)
-        give_up_at = self._clock() + self.deadline
-        retries = redirects = 0
+
+        async def send() -> tuple[int, bytes, httpx2.Headers]:
+            target, redirects = url, 0
+            while True:
+                # No query argument: re-encoding a presigned query string could break its signature.
+                status, raw, headers = await self._send_once("GET", target, None, {"Accept": "*/*"}, None,
+                                                             max_bytes=max_bytes, too_large=too_large)
+                if status not in _REDIRECTS:
+                    return status, raw, headers
+                moved = origin.join(headers.get("location", ""))
+                if (moved.scheme, moved.host, moved.port) != (origin.scheme, origin.host, origin.port) \
+                        or redirects >= _MAX_REDIRECTS:
+                    raise StorageError(
+                        "The download link redirected elsewhere (another host, or too many redirects); "
+                        "it was not followed. Call the tool again for a fresh link."
+                    )
+                target, redirects = str(moved), redirects + 1
+
+        tries = _Tries()
         try:
-            with anyio.fail_after(self.deadline):
-                while True:
-                    try:
-                        # No query argument: re-encoding a presigned query string could break its signature.
-                        status, raw, response_headers = await self._send_once(
-                            "GET", url, None, headers, None, max_bytes=max_bytes, too_large=too_large
-                        )
-                    except httpx2.RequestError as exc:
-                        if await self._wait_to_retry(retries, self._backoff(retries + 1), give_up_at):
-                            retries += 1
-                            continue
-                        raise TransportFailure(
-                            f"Downloading the file failed ({type(exc).__name__}) after {retries + 1} attempts. "
-                            "Call the tool again."
-                        ) from None
-                    if status in _REDIRECTS:
-                        target = origin.join(response_headers.get("location", ""))
-                        same_place = (target.scheme, target.host, target.port) == (origin.scheme, origin.host, origin.port)
-                        if not same_place or redirects >= _MAX_REDIRECTS:
-                            raise StorageError(
-                                "The download link redirected elsewhere (another host, or too many redirects); "
-                                "it was not followed. Call the tool again for a fresh link."
-                            )
-                        url, redirects = str(target), redirects + 1
-                        continue
-                    if _retryable(status):
-                        asked = _retry_after(response_headers)
-                        wait = self._backoff(retries + 1) if asked is None else asked
-                        if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(retries, wait, give_up_at):
-                            retries += 1
-                            continue
-                    return status, raw
+            status, raw, _ = await self._with_retries(send, tries, idempotent=True, rate_limited=False)
+        except _GaveUp as failure:
+            raise TransportFailure(
+                f"Downloading the file failed ({type(failure.cause).__name__}) after {tries.count + 1} attempts. "
+                "Call the tool again."
+            ) from None
         except TimeoutError:
             raise TransportFailure(
                 f"Downloading the file did not finish within {self.deadline:g} s. Call the tool again."
             ) from None
+        return status, raw
+
+    async def _with_retries(
+        self, send: Callable[[], Awaitable[tuple[int, bytes, httpx2.Headers]]], tries: _Tries, *,
+        idempotent: bool, rate_limited: bool,
+    ) -> tuple[int, bytes, httpx2.Headers]:
+        """The one retry loop: ``send`` until an answer that is final, within ``deadline`` overall.
+
+        A failure to connect is retried for any method (nothing was sent); a failure after sending,
+        and a retryable status, only when resending cannot duplicate a write (``idempotent``) — except
+        a 429, which was refused before doing anything. A wait the server asks for (``Retry-After``)
+        replaces the backoff; one longer than :data:`MAX_RETRY_AFTER_S` ends the retries, and the
+        error then carries ``retry_after_s``. Raises :class:`_GaveUp` or ``TimeoutError``.
+        """
+        give_up_at = self._clock() + self.deadline
+        with anyio.fail_after(self.deadline):
+            while True:
+                if rate_limited:
+                    await self._limiter.acquire()  # every attempt counts against the published limits
+                tries.in_flight = True
+                try:
+                    status, raw, headers = await send()
+                except httpx2.RequestError as exc:
+                    sent = not isinstance(exc, _NOT_SENT)
+                    tries.in_flight, tries.status = sent, type(exc).__name__
+                    if (idempotent or not sent) and await self._wait_to_retry(tries.count, self._backoff(tries.count + 1),
+                                                                                give_up_at):
+                        tries.count += 1
+                        tries.reached = tries.status if sent else tries.reached
+                        continue
+                    raise _GaveUp(exc, sent) from None
+                tries.in_flight, tries.status = False, status
+                if _retryable(status) and (idempotent or status == 429):
+                    asked = _retry_after(headers)
+                    wait = self._backoff(tries.count + 1) if asked is None else asked
+                    if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(tries.count, wait, give_up_at):
+                        tries.count += 1
+                        if status != 429:  # a 429 was refused before doing anything
+                            tries.reached = status
+                        continue
+                return status, raw, headers
 
     async def pause(self, seconds: float) -> None:
         """Wait between polls, through the same ``sleep`` as retries (tests replace it)."""
@@ -263,7 +273,7 @@ class RealtimeKitClient:
         return True
 
     async def _send_once(
-        self, method: str, url: str, query: list[tuple[str, str]] | None, headers: dict[str, str],
+        self, method: str, url: str, query: dict[str, Any] | None, headers: dict[str, str],
         content: bytes | None, *, max_bytes: int = MAX_RESPONSE_BYTES, too_large: str = "",
     ) -> tuple[int, bytes, httpx2.Headers]:
         try:
@@ -303,20 +313,6 @@ class RealtimeKitClient:
 def _retryable(status: int) -> bool:
     # Every 5xx: Cloudflare's own 520-526 ("origin unreachable", "timeout") are as transient as 502-504.
     return status in (408, 429) or 500 <= status <= 599
-
-
-def _encode_query(query: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """JSON values as the API's query string expects them: lowercase booleans, repeated keys for lists."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in (query or {}).items():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, bool):
-                pairs.append((key, "true" if item else "false"))
-            elif isinstance(item, (dict, list)):
-                pairs.append((key, json.dumps(item, separators=(",", ":"))))
-            else:
-                pairs.append((key, str(item)))
-    return pairs
 
 
 def _retry_after(headers: httpx2.Headers) -> float | None:
