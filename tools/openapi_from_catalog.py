@@ -4,7 +4,10 @@ Used by ``tools/benchmark.py`` to build the generic peer (FastMCP's OpenAPI-to-M
 exactly the endpoints and parameters rtk-mcp exposes: same operations (``operationId`` = tool
 name), same path/query/body split, same parameter schemas (the default form, every ``type``
 spelled out) and descriptions. ``account_id`` is part of the server URL, as it is part of
-rtk-mcp's environment. Responses are the API's envelope (``success``, ``data``, ``paging``).
+rtk-mcp's environment. Responses carry the reference's response schema of each operation
+(``../shared/reference/endpoints.json``, ``$defs`` inlined), as a document generated from
+Cloudflare's OpenAPI spec would: that is what a user generating a server gets, and what the
+generator pays to build.
 
     python tools/openapi_from_catalog.py [--server-url URL] [--out openapi.json]
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,8 @@ from rtk_mcp.catalog import ENDPOINTS, input_schema  # noqa: E402
 from rtk_mcp.catalog.endpoint import FIELDS_ARG  # noqa: E402
 
 __all__ = ["openapi_document"]
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "endpoints.json"
 
 _ENVELOPE = {
     "type": "object",
@@ -46,9 +52,33 @@ def _parameter(name: str, where: str, schema: dict[str, Any], required: bool) ->
     return out
 
 
+def _route(method: str, path: str) -> tuple[str, str]:
+    """A path with its placeholders blanked, so the catalog's and the reference's spellings match."""
+    return method.upper(), re.sub(r"\{[^}]*\}", "{}", path.removeprefix("/accounts/{account_id}/realtime/kit"))
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with every ``#/$defs/...`` reference replaced by its definition."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inlined(value, defs) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    return schema
+
+
+def _response_schemas() -> dict[tuple[str, str], Any]:
+    operations = json.loads(REFERENCE.read_text())["endpoints"]
+    return {_route(op["method"], op["path"]): _inlined(op["response_schema"], op["response_schema"].get("$defs", {}))
+            for op in operations if op.get("response_schema")}
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The document; ``server_url`` ends in ``/accounts/{account}/realtime/kit``."""
     paths: dict[str, dict[str, Any]] = {}
+    responses = _response_schemas()
     for ep in ENDPOINTS:
         schema = input_schema(ep.params)
         properties: dict[str, Any] = {k: v for k, v in schema.get("properties", {}).items() if k != FIELDS_ARG}
@@ -71,7 +101,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             operation["requestBody"] = {"required": bool(required & set(rest)),
                                         "content": {"application/json": {"schema": body}}}
         operation["parameters"] = parameters
-        operation["responses"] = {"200": {"description": "OK", "content": {"application/json": {"schema": _ENVELOPE}}}}
+        response = responses.get(_route(ep.method, ep.path), _ENVELOPE)
+        operation["responses"] = {"200": {"description": "OK", "content": {"application/json": {"schema": response}}}}
         paths.setdefault(ep.path, {})[ep.method.lower()] = operation
     return {
         "openapi": "3.1.0",
