@@ -3,10 +3,11 @@ exactly as documented (README "What you get"), through MCP and through the comma
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import subprocess
-import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS, GROUPS
 from rtk_mcp.catalog.selection import DEFAULT_TOOLSET, SelectionError, select
+from rtk_mcp.cli import main
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
 
@@ -112,12 +114,28 @@ def test_unknown_toolsets_and_tools_are_clear_errors(selection: dict[str, Any], 
 # --- through the command line --------------------------------------------------------------------
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RTK_", "CLOUDFLARE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "rtk_mcp", *args], cwd=ROOT, env={**clean, **(env or {})},
-        capture_output=True, text=True, timeout=60,
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> Done:
+    """``rtk-mcp ARGS`` run in this process (as the entry point runs it), in an environment holding only ``env``
+    of our variables: the command line's own parsing, selection and printing, without a process per case."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+        for name in os.environ:
+            if name.startswith(("RTK_", "CLOUDFLARE_")):
+                patch.delenv(name)
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return Done(code, out.getvalue(), err.getvalue())
 
 
 def cli_tools(*args: str, env: dict[str, str] | None = None) -> list[str]:
