@@ -217,3 +217,25 @@ async def test_an_answer_counts_only_for_the_call_it_was_asked_about() -> None:
 def test_there_is_no_confirm_argument_a_model_could_fill_in() -> None:
     for ep in ENDPOINTS:
         assert not any("confirm" in name for name in ep.params.model_fields), ep.name
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_over_stdio_a_real_client_is_asked_and_its_no_is_kept(mode: str) -> None:
+    """`rtk-mcp --sandbox` as a host starts it: the question crosses the process boundary and back."""
+    import sys
+
+    import anyio
+    from mcp import StdioServerParameters
+
+    from tests.stdio_session import ROOT, clean_env
+
+    asked: list[str] = []
+    server = StdioServerParameters(command=sys.executable, args=["-m", "rtk_mcp", "--sandbox"], cwd=str(ROOT),
+                                   env=clean_env(PYTHONPATH=str(ROOT)))
+    with anyio.fail_after(60):
+        async with Client(server, elicitation_callback=answering("decline", asked), mode=mode) as mcp:
+            result = await mcp.call_tool("kick_all_participants", {"meeting_id": SEED.meeting_live})
+            session = await mcp.call_tool("get_active_session", {"meeting_id": SEED.meeting_live})
+    assert asked == ['Remove all 4 people from meeting "Customer Support Standup"?']
+    assert result.is_error and "declined" in text_of(result)
+    assert session.structured_content is not None and session.structured_content["live_participants"] == 4
