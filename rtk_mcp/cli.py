@@ -42,7 +42,7 @@ def _flag_help(name: str, option: Option) -> str:
     default = Settings.__dataclass_fields__[name].default
     notes = [f"default {default}"] if default not in (None, False, ()) else []
     if option.env:
-        notes.append(f"env {option.env}" + ("=1" if option.kind == "flag" else ""))
+        notes.append(f"env {option.env}" + {"flag": "=1", "off": "=0"}.get(option.kind, ""))
     return option.help + (f" ({'; '.join(notes)})" if notes else "")
 
 
@@ -62,8 +62,8 @@ def _add_flags(parser: argparse.ArgumentParser, scopes: set[str]) -> None:
         if option.flag is None or option.scope not in scopes:
             continue
         given: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": _flag_help(name, option)}
-        if option.kind == "flag":
-            parser.add_argument(option.flag, action="store_true", **given)
+        if option.kind in ("flag", "off"):
+            parser.add_argument(option.flag, action="store_true" if option.kind == "flag" else "store_false", **given)
         elif option.kind == "list":
             parser.add_argument(option.flag, action="append", metavar=option.metavar, **given)
         else:
@@ -139,9 +139,18 @@ def _configure_logging(level: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that left shows here, not in the interpreter's flush at exit
+        return code
     except KeyboardInterrupt:  # Ctrl-C is how a person stops a server started by hand: no traceback
         return 130
+    except BrokenPipeError:
+        # The reader left (`rtk-mcp tools | head -2`): what it wanted it has. Point stdout at nothing so
+        # the interpreter's final flush cannot fail again, and exit as Python does on EPIPE, quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -244,7 +253,7 @@ async def _call_once(settings: Settings, endpoints: list[Endpoint], tool: str, a
     from rtk_mcp.server import text_of
 
     try:
-        arguments = json.loads(arguments_json)
+        arguments = json.loads(arguments_json, parse_constant=_not_json)
     except ValueError as exc:
         print(f"error: arguments must be a JSON object ({exc})", file=sys.stderr)
         return 2
@@ -255,6 +264,11 @@ async def _call_once(settings: Settings, endpoints: list[Endpoint], tool: str, a
         result = await client.call_tool(tool, arguments)
     print(text_of(result))
     return 1 if result.is_error else 0
+
+
+def _not_json(constant: str) -> Any:
+    """Python's JSON reader takes NaN and Infinity; JSON has neither, and a tool call cannot carry them."""
+    raise ValueError(f"{constant} is not a JSON value: write a number, or leave the argument out")
 
 
 def _print_tools(endpoints: list[Endpoint], *, as_json: bool, output_schemas: bool) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
+from rtk_mcp.catalog.common import check_path_id
 from rtk_mcp.catalog.selection import TOOLSETS, split_list
 
 __all__ = ["COMMON", "DEFAULT_BASE_URL", "DEFAULT_LIMITS", "DEFAULT_MAX_TOKENS", "SERVE", "Option", "Settings", "options",
@@ -66,6 +67,11 @@ _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 #: anything that would change the request path ("..", "/", "%2f").
 _ACCOUNT_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+#: What a desktop extension's settings form calls each credential (tools/mcpb_bundle.py's USER_CONFIG):
+#: its users fill in that form, they never see environment variables.
+SETTINGS_FORM_TITLES = {"CLOUDFLARE_API_TOKEN": "Cloudflare API token", "CLOUDFLARE_ACCOUNT_ID": "Cloudflare account ID",
+                        "RTK_APP_ID": "Default app ID"}
 
 logger = logging.getLogger("rtk_mcp")
 
@@ -73,8 +79,9 @@ logger = logging.getLogger("rtk_mcp")
 @dataclass(frozen=True)
 class Option:
     """How one field of :class:`Settings` is set. ``parse`` turns one text into a value and raises
-    ``ValueError`` with a reason; ``kind`` is ``"flag"`` (on when given), ``"list"`` (comma-separated,
-    and the flag may be repeated) or ``"value"``."""
+    ``ValueError`` with a reason; ``kind`` is ``"flag"`` (on when given), ``"off"`` (a flag that turns
+    an option which is on by default off), ``"list"`` (comma-separated, and the flag may be repeated) or
+    ``"value"``."""
 
     env: str | None
     help: str
@@ -153,6 +160,9 @@ class Settings:
     redact_secrets: bool = _option(False, "RTK_REDACT_SECRETS", "mask participant tokens, stream keys, download-URL "
                                    "signatures and echoed storage credentials in results", flag="--redact-secrets",
                                    kind="flag")
+    confirm: bool = _option(True, "RTK_CONFIRM", "ask the person to confirm each destructive call (kick, delete, "
+                            "replace, stop) when their MCP client supports elicitation; off for unattended "
+                            "automation", flag="--no-confirm", scope=SERVE, kind="off")
     output_schemas: bool = _option(False, "RTK_OUTPUT_SCHEMAS", "add each tool's outputSchema (more tokens per "
                                    "conversation)", flag="--output-schemas", kind="flag")
     log_level: str = _option("WARNING", "RTK_LOG_LEVEL", "log level on stderr", flag="--log-level",
@@ -175,6 +185,9 @@ class Settings:
     http_token: str | None = field(default=None, repr=False, metadata={"option": Option(
         "RTK_MCP_HTTP_TOKEN", "--transport http: bearer token every request must carry (required to bind a "
         "non-loopback --host)")})
+    # Set by the desktop extension's entry script, not by people: its users fix settings in a form.
+    settings_form: bool = _option(False, "RTK_SETTINGS_FORM", "name the desktop extension's settings form, not "
+                                  "environment variables, in configuration errors", kind="flag")
 
     @classmethod
     def load(cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -212,25 +225,48 @@ class Settings:
         """What is wrong with the credentials that are set, without their values: one sentence each."""
         found = []
         if self.api_token and not _TOKEN_SHAPE.fullmatch(self.api_token):
-            found.append("CLOUDFLARE_API_TOKEN contains spaces, line breaks or other characters no API token "
+            found.append(f"{self._name('CLOUDFLARE_API_TOKEN')} contains spaces, line breaks or other characters no API token "
                          "has (copied with surrounding text?)")
         if self.account_id and not _ACCOUNT_SHAPE.fullmatch(self.account_id):
-            found.append("CLOUDFLARE_ACCOUNT_ID is not an account ID (32 hexadecimal characters, shown in the "
-                         "Cloudflare dashboard)")
+            found.append(f"{self._name('CLOUDFLARE_ACCOUNT_ID')} is not an account ID (32 hexadecimal characters, "
+                         "shown in the Cloudflare dashboard)")
+        if self.default_app_id:
+            try:
+                check_path_id(self.default_app_id)  # the same rule as every app_id an agent passes
+            except ValueError as exc:
+                found.append(f"{self._name('RTK_APP_ID')} is not an app id (it {exc}; list_apps shows the app ids)")
         return found
+
+    def _name(self, variable: str) -> str:
+        """How the person who configures this server knows a setting: the variable, or the form's field."""
+        return f"'{SETTINGS_FORM_TITLES[variable]}'" if self.settings_form else variable
+
+    @property
+    def _where_to_fix(self) -> str:
+        if self.settings_form:
+            return "this extension's settings (the desktop app's extension settings form)"
+        return "the MCP client's `env` for this server"
 
     def missing_message(self) -> str | None:
         """Why no call can be made (variables unset or malformed), naming each variable; else ``None``."""
         if malformed := self.malformed():
-            return (f"rtk-mcp is misconfigured: {'; '.join(malformed)}. Fix it in the MCP client's `env` for this "
-                    "server and restart the server. Nothing was sent.")
+            return (f"rtk-mcp is misconfigured: {'; '.join(malformed)}. Fix it in {self._where_to_fix} and restart "
+                    "the server. Nothing was sent.")
         if not self.missing:
             return None
-        names = " and ".join(self.missing)
+        names = " and ".join(map(self._name, self.missing))
+        if self.settings_form:
+            return (
+                f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} empty. Fill "
+                f"{'it' if len(self.missing) == 1 else 'them'} in {self._where_to_fix} (a Cloudflare API token with "
+                "the Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), then "
+                "turn the extension off and on; or turn on 'Sandbox (no account needed)' there to try every tool "
+                "offline."
+            )
         return (
             f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} not set "
             "(a placeholder such as `<your API token>` counts as not set). "
-            "Set them in the MCP client's `env` for this server (a Cloudflare API token with the "
+            f"Set them in {self._where_to_fix} (a Cloudflare API token with the "
             "Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), "
             "then restart the server; or run `rtk-mcp --sandbox` to try every tool offline."
         )
@@ -254,8 +290,11 @@ def _is_placeholder(value: str) -> bool:
 
 
 def _read(option: Option, text: str) -> Any:
-    if option.kind == "flag":
-        return text.lower() in _TRUE
+    if option.kind in ("flag", "off"):
+        # Strict both ways: a typo must not quietly turn an option (confirmation, say) off.
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError("not 1/0, true/false, yes/no or on/off")
     if option.kind == "list":
         return tuple(split_list(text))
     value = option.parse(text)

@@ -20,7 +20,7 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
-from rtk_mcp import __version__
+from rtk_mcp import __version__, confirmation
 from rtk_mcp.api.errors import (
     ArgumentError,
     BadResponse,
@@ -28,7 +28,7 @@ from rtk_mcp.api.errors import (
     RtkError,
     UnknownToolError,
 )
-from rtk_mcp.catalog import Endpoint, input_schemas
+from rtk_mcp.catalog import BY_NAME, Endpoint, input_schemas
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
 from rtk_mcp.catalog.selection import select
 from rtk_mcp.config import Settings
@@ -159,7 +159,27 @@ def build_server(
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
 
-    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def read(tool: str, ids: dict[str, Any]) -> dict[str, Any]:
+        """A read the confirmation question needs, whether or not its tool is exposed: it only reads."""
+        endpoint = BY_NAME[tool]
+        wanted = {name: value for name, value in ids.items() if name in endpoint.params.model_fields}
+        return await _call(connection(), settings, endpoint, wanted, max_result_tokens, redact_secrets)
+
+    async def confirmed(ctx: Any, params: types.CallToolRequestParams, endpoint: Endpoint,
+                        arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult | None:
+        """The person's answer to a destructive call (see rtk_mcp.confirmation); ``None`` to send it. A
+        call that cannot be sent anyway (bad arguments, no credentials) is not asked about: it fails
+        below with the message that says why."""
+        if not (settings.confirm and endpoint.destructive) or settings.missing_message():
+            return None
+        try:
+            values = _validate(endpoint, arguments).model_dump(mode="json", exclude_none=True)
+        except ArgumentError:
+            return None
+        return await confirmation.confirm(ctx, params, endpoint.name, values, read)
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams
+                        ) -> types.CallToolResult | types.InputRequiredResult:
         arguments = params.arguments or {}
         # Masked in every error text: the API token, and credential-like values the caller passed.
         secrets = maskable([settings.api_token, *_credentials(arguments)])
@@ -167,6 +187,8 @@ def build_server(
             endpoint = selected.get(params.name)
             if endpoint is None:
                 raise UnknownToolError(f"Unknown tool {_shown(params.name)}. tools/list shows the available tools.")
+            if (answer := await confirmed(ctx, params, endpoint, arguments)) is not None:
+                return answer
             result = await _call(connection(), settings, endpoint, arguments, max_result_tokens, redact_secrets,
                                  report=ctx.session.report_progress)
         except RtkError as error:
@@ -282,6 +304,10 @@ async def _call(
 
 
 def _validate(endpoint: Endpoint, arguments: dict[str, Any]) -> BaseModel:
+    """The arguments as the endpoint's model. ``null`` for an optional argument means "not given":
+    every optional field is typed ``X | None`` with the default ``None`` (a catalog invariant), and
+    ``None`` is left out of what is sent. Hosts that make every argument required (OpenAI's strict
+    conversion) can so say "not given" with ``null``; ``null`` for a required argument is refused."""
     injected = (HOST_ARGUMENTS & arguments.keys()) - endpoint.params.model_fields.keys()
     if injected:
         logger.debug("%s: ignoring %s, added by the host", endpoint.name, ", ".join(sorted(injected)))

@@ -58,6 +58,7 @@ SAMPLES = {
     "max_result_tokens": ("1200", 1200),
     "redact_secrets": ("yes", True),
     "output_schemas": ("on", True),
+    "confirm": ("0", False),
     "log_level": ("debug", "DEBUG"),
     "transport": None,
     "host": None,
@@ -66,6 +67,7 @@ SAMPLES = {
     "allowed_hosts": None,
     "allowed_origins": None,
     "http_token": ("secret", "secret"),
+    "settings_form": ("1", True),
 }
 
 

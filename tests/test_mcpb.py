@@ -47,11 +47,37 @@ def test_the_manifest_is_valid_mcpb_0_4_of_the_uv_server_type() -> None:
     assert MANIFEST["version"] == rtk_mcp.__version__
 
 
+def test_the_bundle_script_runs_on_a_plain_python(tmp_path: Path) -> None:
+    """No site-packages (-S), no user environment (-I): the standard library only."""
+    plain = [sys.executable, "-I", "-S"]
+    assert subprocess.run([*plain, "-c", "import pydantic"], capture_output=True, timeout=60).returncode != 0
+    done = subprocess.run([*plain, str(ROOT / "tools" / "mcpb_bundle.py"), "--stage-only", str(tmp_path / "stage")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "stage" / "manifest.json").read_text()) == MANIFEST
+
+
+def test_every_setting_is_optional_with_a_default() -> None:
+    """The reference implementation of MCPB hosts gives a server no configuration at all when a required
+    setting is empty; and a setting without a default reaches the server as a literal placeholder."""
+    for key, option in MANIFEST["user_config"].items():
+        assert option["required"] is False and "default" in option, key
+
+
 def test_the_manifest_lists_exactly_the_catalog_tools() -> None:
     assert [tool["name"] for tool in MANIFEST["tools"]] == [ep.name for ep in ENDPOINTS]
     for tool, ep in zip(MANIFEST["tools"], ENDPOINTS, strict=True):
         assert tool["description"] and ep.description.startswith(tool["description"])
     assert MANIFEST["tools_generated"] is False
+
+
+def test_the_form_titles_are_the_ones_configuration_errors_name() -> None:
+    from rtk_mcp.config import SETTINGS_FORM_TITLES
+
+    env = MANIFEST["server"]["mcp_config"]["env"]
+    for variable, title in SETTINGS_FORM_TITLES.items():
+        key = re.fullmatch(r"\$\{user_config\.(\w+)\}", env[variable])
+        assert key and MANIFEST["user_config"][key.group(1)]["title"] == title
 
 
 def test_every_setting_reaches_a_variable_rtk_mcp_reads() -> None:
@@ -97,8 +123,8 @@ ALL = [ep.name for ep in ENDPOINTS]
     ({"sandbox": True}, ALL, "Sandbox App", "the offline sandbox"),
     ({"sandbox": True, "read_only": True}, [ep.name for ep in ENDPOINTS if ep.read_only], "Sandbox App",
      "the offline sandbox"),
-    # Nothing filled in: the blank token and account arrive as literal placeholders and count as unset.
-    ({}, ALL, "CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID are not set",
+    # Nothing filled in: the blank token and account arrive empty, and the error names the form's fields.
+    ({}, ALL, "'Cloudflare API token' and 'Cloudflare account ID' are empty. Fill them in this extension's settings",
      "the live API (not configured: CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID unset)"),
 ], ids=["sandbox", "read-only", "not-configured"])
 async def test_the_bundle_serves_its_tools_when_run_as_its_manifest_says(
@@ -116,3 +142,18 @@ async def test_the_bundle_serves_its_tools_when_run_as_its_manifest_says(
     assert len(found["tools"]) == len(ENDPOINTS) == 53
     assert answer in called
     assert f"serving {len(expected)} tools" in log.read_text() and f"from {backend} over stdio" in log.read_text()
+
+
+async def test_a_host_that_runs_the_entry_point_itself_passes_the_same_settings(
+        installed: tuple[Path, dict], tmp_path: Path) -> None:
+    """A `uv` bundle's execution may be managed by the host (MCPB 0.4): `uv run <entry_point>` in the
+    bundle's directory rather than `mcp_config`'s command, with `mcp_config.env`, the spec's one channel
+    for settings. The same program starts and reads them."""
+    directory, found = installed
+    _, _, env = bundle.host_command(found, directory, {"sandbox": True, "read_only": True})
+    environment = bundle.host_environment(env, tmp_path, UV_OFFLINE="1", UV_NO_SYNC="1", UV_PYTHON_DOWNLOADS="never",
+                                          RTK_API_BASE_URL="http://127.0.0.1:9/client/v4")
+    log = tmp_path / "stderr.log"
+    tools, called = await bundle.list_tools("uv", ["run", found["server"]["entry_point"]], environment, directory, log)
+    assert tools == [ep.name for ep in ENDPOINTS if ep.read_only], log.read_text()
+    assert "Sandbox App" in called

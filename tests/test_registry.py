@@ -21,8 +21,9 @@ SERVER = json.loads((ROOT / "server.json").read_text())
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "server.schema.json").read_text())
 
-#: Read by the code but not part of serving: where `rtk-mcp tools` finds its tokenizer.
-NOT_SERVING = {"RTK_TOKENIZER_DIR"}
+#: Read by the code but not part of serving: where `rtk-mcp tools` finds its tokenizer, and the marker
+#: the desktop extension's entry script sets for itself.
+NOT_SERVING = {"RTK_TOKENIZER_DIR", "RTK_SETTINGS_FORM"}
 #: Only meaningful for replicas behind a load balancer, so only the HTTP package declares them.
 HTTP_ONLY = {"RTK_MCP_HTTP_TOKEN", "RTK_RATE_LIMIT_SHARE"}
 SECRETS = {"CLOUDFLARE_API_TOKEN", "RTK_MCP_HTTP_TOKEN"}
@@ -43,8 +44,8 @@ def variables(pkg: dict) -> dict[str, dict]:
     return {variable["name"]: variable for variable in pkg["environmentVariables"]}
 
 
-def test_server_json_is_valid_against_the_registry_schema_of_2025_09_29() -> None:
-    assert SCHEMA["$id"] == SERVER["$schema"] == "https://static.modelcontextprotocol.io/schemas/2025-09-29/server.schema.json"
+def test_server_json_is_valid_against_the_registry_schema_of_2025_12_11() -> None:
+    assert SCHEMA["$id"] == SERVER["$schema"] == "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
     Draft7Validator.check_schema(SCHEMA)
     errors = sorted(Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).iter_errors(SERVER), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
@@ -56,7 +57,10 @@ def test_the_schema_catches_what_the_registry_refuses() -> None:
     assert not validator.is_valid({**SERVER, "description": "x" * 101})
     assert not validator.is_valid({**SERVER, "name": "rtk-mcp"})
     assert not validator.is_valid({**SERVER, "packages": [{**package("stdio"), "version": "latest"}]})
-    assert not validator.is_valid({**SERVER, "packages": [{**package("stdio"), "runtime": "uvx"}]})
+    assert not validator.is_valid({**SERVER, "title": "x" * 101})
+    http = package("streamable-http")
+    assert not validator.is_valid({**SERVER, "packages": [{**http, "transport": {**http["transport"], "url": "ftp://x"}}]})
+    assert not validator.is_valid({**SERVER, "packages": [{**http, "transport": {"type": "carrier-pigeon"}}]})
 
 
 def test_versions_name_and_address_are_the_packages() -> None:

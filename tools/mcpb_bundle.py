@@ -4,9 +4,20 @@
     python tools/mcpb_bundle.py --check      ... then install the packed bundle as a host would, list its tools
     python tools/mcpb_bundle.py --check-only dist/rtk-mcp-0.1.0.mcpb
 
-A maintainer script, not an MCP tool. Packing needs Node and the npm registry (`npx`); the check
-installs the bundle's dependencies with uv from the package index, as a desktop host does on first
-start. tests/test_mcpb.py does the same offline, with the dependencies taken from the test environment.
+A maintainer script, not an MCP tool, that runs on a plain Python (the standard library only: the
+catalog's tools are read from its source, not imported). Packing needs Node and the npm registry
+(`npx`); the check installs the bundle's dependencies with uv from the package index, as a desktop host
+does on first start, and talks to it with the `mcp` client. tests/test_mcpb.py does the same offline,
+with the dependencies taken from the test environment.
+
+How the settings reach the server: the manifest's `mcp_config.env` is the one channel the MCPB
+specification gives (`${user_config.KEY}` substituted by the host), for a host that runs `mcp_config`
+and for one that manages a `uv` bundle's execution itself alike, so the manifest keeps it although the
+`uv` type makes `mcp_config` optional. Every setting is optional with a default, because the reference
+implementation drops the whole configuration when a required one is empty. The entry script is the same
+program however it is started (`uv run server/main.py` from the bundle's directory, or `uv run
+--directory <bundle> server/main.py` from anywhere), and it tells rtk-mcp that its user configures it
+through the settings form, so a configuration error names the form's fields, not variables.
 
 Why MCPB's `uv` server type (manifest 0.4): it needs the least from the user's machine. The bundle
 carries rtk-mcp's source, a pyproject.toml naming its dependencies and a three-line entry script; the
@@ -18,6 +29,7 @@ platform only; a `binary` one would need a frozen build per platform.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -30,10 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from rtk_mcp import __version__  # noqa: E402
-from rtk_mcp.catalog import ENDPOINTS  # noqa: E402
+CATALOG = ROOT / "rtk_mcp" / "catalog"
 
 #: The packer, pinned: what ships changes only with a commit here.
 MCPB_CLI = "@anthropic-ai/mcpb@2.1.2"
@@ -41,10 +50,13 @@ MANIFEST_VERSION = "0.4"
 ENTRY_POINT = "server/main.py"
 #: The bundle's entry point: the package sits beside it, in server/, so it imports without path set-up.
 ENTRY_SCRIPT = '''"""rtk-mcp desktop bundle: the host runs this file once the bundle's dependencies are installed."""
+import os
 import sys
 
 from rtk_mcp.cli import main
 
+# Its user configures it in the extension's settings form: configuration errors name that form's fields.
+os.environ.setdefault("RTK_SETTINGS_FORM", "1")
 sys.exit(main())
 '''
 PRIVACY_POLICY = "https://www.cloudflare.com/privacypolicy/"
@@ -52,12 +64,12 @@ PRIVACY_POLICY = "https://www.cloudflare.com/privacypolicy/"
 #: The settings form a desktop host shows, and the environment variable each setting becomes.
 USER_CONFIG: dict[str, dict[str, Any]] = {
     "api_token": {
-        "type": "string", "title": "Cloudflare API token", "sensitive": True, "required": False,
+        "type": "string", "title": "Cloudflare API token", "sensitive": True, "required": False, "default": "",
         "description": "A token with the Realtime or Realtime Admin permission (dash.cloudflare.com, My Profile, "
                        "API Tokens). Kept in the system keychain. Not needed with the sandbox on.",
     },
     "account_id": {
-        "type": "string", "title": "Cloudflare account ID", "required": False,
+        "type": "string", "title": "Cloudflare account ID", "required": False, "default": "",
         "description": "The account the RealtimeKit apps belong to (the dashboard shows it). Not needed with the "
                        "sandbox on.",
     },
@@ -88,10 +100,34 @@ def project() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
+def version() -> str:
+    """rtk-mcp's version, as rtk_mcp/__init__.py states it."""
+    found = re.search(r'^__version__ = "([^"]+)"', (ROOT / "rtk_mcp" / "__init__.py").read_text(), re.M)
+    if found is None:
+        raise SystemExit("rtk_mcp/__init__.py states no __version__")
+    return found.group(1)
+
+
 def tool_list() -> list[dict[str, str]]:
-    """Every tool of the catalog with the first sentence of its description."""
-    return [{"name": ep.name, "description": re.split(r"(?<=\.)\s", ep.description, maxsplit=1)[0]}
-            for ep in ENDPOINTS]
+    """Every tool of the catalog, in its order, with the first sentence of its description: read from
+    the source (``Endpoint("name", method, path, Model, ...)`` rows; a tool's description is its
+    model's docstring), so that this script needs none of rtk-mcp's dependencies."""
+    package = ast.parse((CATALOG / "__init__.py").read_text())
+    [modules] = [node.value for node in ast.walk(package)
+                 if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_MODULES" for t in node.targets)]
+    assert isinstance(modules, ast.Tuple)
+    trees = {path.stem: ast.parse(path.read_text()) for path in CATALOG.glob("*.py")}
+    docs = {node.name: " ".join((ast.get_docstring(node) or "").split())
+            for tree in trees.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    tools = []
+    for module in modules.elts:
+        for node in ast.walk(trees[getattr(module, "id")]):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Endpoint":
+                name, model = node.args[0], node.args[3]
+                assert isinstance(name, ast.Constant) and isinstance(model, ast.Name)
+                description = re.split(r"(?<=\.)\s", docs[model.id], maxsplit=1)[0]
+                tools.append({"name": name.value, "description": description})
+    return tools
 
 
 def manifest() -> dict[str, Any]:
@@ -101,7 +137,7 @@ def manifest() -> dict[str, Any]:
         "manifest_version": MANIFEST_VERSION,
         "name": meta["name"],
         "display_name": "Cloudflare RealtimeKit",
-        "version": __version__,
+        "version": version(),
         "description": "Manage Cloudflare RealtimeKit meetings, participants, recordings, livestreams and "
                        "sessions from Claude.",
         "long_description": (
@@ -137,7 +173,7 @@ def bundle_pyproject() -> str:
     (``package = false``: the source is used where it lies)."""
     meta = project()
     dependencies = "".join(f"    {json.dumps(d)},\n" for d in meta["dependencies"])
-    return (f'[project]\nname = "{meta["name"]}"\nversion = "{__version__}"\n'
+    return (f'[project]\nname = "{meta["name"]}"\nversion = "{version()}"\n'
             f'requires-python = "{meta["requires-python"]}"\ndependencies = [\n{dependencies}]\n\n'
             "[tool.uv]\npackage = false\n")
 
@@ -251,7 +287,12 @@ async def list_tools(command: str, args: list[str], env: dict[str, str], cwd: Pa
 
 def check(bundle: Path, work: Path) -> list[str]:
     """Install ``bundle`` as a host would (dependencies from the index) and list the tools it serves."""
-    import anyio
+    try:
+        import anyio
+        import mcp  # noqa: F401
+    except ImportError:
+        raise SystemExit("--check talks to the installed bundle with the mcp client: run it with rtk-mcp's "
+                         "environment (pip install -e '.[test]')") from None
 
     shutil.rmtree(work, ignore_errors=True)
     directory = work / "extension"
@@ -272,14 +313,18 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="after packing, install the bundle and list its tools")
     parser.add_argument("--check-only", type=Path, metavar="MCPB", help="only install and check this bundle")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the .mcpb goes (default dist/)")
+    parser.add_argument("--stage-only", type=Path, metavar="DIR", help="only lay out the bundle's files in DIR")
     options = parser.parse_args()
+    if options.stage_only:
+        print(f"staged the bundle in {stage(options.stage_only)}")
+        return 0
     build = ROOT / "build" / "mcpb"
     if options.check_only:
         check(options.check_only, build / "check")
         return 0
     staged = stage(build / "stage")
     print(mcpb("validate", staged / "manifest.json"))
-    out = options.out / f"rtk-mcp-{__version__}.mcpb"
+    out = options.out / f"rtk-mcp-{version()}.mcpb"
     out.parent.mkdir(parents=True, exist_ok=True)
     print(mcpb("pack", staged, out))
     if options.check:

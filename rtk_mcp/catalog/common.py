@@ -140,11 +140,19 @@ def _url_check(*schemes: str) -> Callable[[str], str]:
             raise ValueError(f"must be at most {_MAX_URL_CHARS} characters")
         if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch.isspace() for ch in value):
             raise ValueError("must be a URL without spaces or control characters")
+        if has_invisible(value):  # bidi controls and zero-width characters make a URL read as another
+            raise ValueError("must be a URL without invisible or bidirectional-control characters")
         parts = urlsplit(value)
         if parts.scheme.lower() not in schemes:
             raise ValueError(f"must be an absolute {' or '.join(s + '://' for s in schemes)} URL")
         if not parts.hostname or parts.username is not None or parts.password is not None:
             raise ValueError("must name a host (and no user:password@)")
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or beyond 65535
+            port = 0
+        if port == 0:  # no service listens on port 0
+            raise ValueError("must have a port from 1 to 65535, or none")
         return value
 
     return check_url

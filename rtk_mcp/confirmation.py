@@ -1,0 +1,204 @@
+"""Destructive calls confirmed with the person, through MCP elicitation, before anything is sent.
+
+The question is asked of the person through their client, never of the model: there is no
+``confirm`` argument an agent could fill in itself. It says exactly what will happen, with names
+("Remove all 4 people from meeting "Customer Support Standup"?"), which come from read calls (GETs)
+made before asking; when a read fails the question names ids instead.
+
+One table says, for each destructive tool, the sentence and which reads fill it. How the question
+travels depends on the protocol the client speaks:
+
+- up to 2025-11-25, as an ``elicitation/create`` request in the middle of the call;
+- from 2026-07-28, as an ``input_required`` result: the client asks the person and calls again with
+  the answer, which counts only for the same tool and arguments it was asked about (``request_state``
+  carries a digest of them). The state only ever lets the client answer a question it could have
+  answered anyway, so it needs no sealing.
+
+A client that declares no elicitation (or a connection that cannot carry a request to the client,
+such as stateless HTTP before 2026-07-28) gets the call sent as without this step, and so does every
+call when the option is off (``--no-confirm``, ``RTK_CONFIRM=0``): unattended automation has nobody to
+ask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mcp_types as types
+from mcp_types.version import is_version_at_least
+
+from rtk_mcp.sanitize import strip_invisible
+
+__all__ = ["QUESTIONS", "Fill", "Question", "confirm"]
+
+logger = logging.getLogger("rtk_mcp")
+
+#: The name the question travels under in an ``input_required`` round.
+INPUT_KEY = "rtk_confirm"
+#: The first protocol version in which a server asks through an ``input_required`` result.
+_INPUT_REQUIRED_SINCE = "2026-07-28"
+#: A yes/no question: the answer is the action (accept, decline, cancel), no form fields.
+_NO_FIELDS: dict[str, Any] = {"type": "object", "properties": {}}
+#: Names from the API are written by people: shown cleaned, on one line, and short.
+_MAX_NAME_CHARS = 80
+
+#: Reads a tool (a GET) with arguments and returns its result as the agent would get it.
+Read = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One placeholder of a question, filled from a read: ``field`` (dotted) of ``tool``'s result,
+    shown through ``shown``; ``otherwise`` (formatted with the call's arguments) when the read fails."""
+
+    tool: str
+    field: str
+    shown: str | Callable[[Any], str]
+    otherwise: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a destructive tool asks: ``sentence`` formatted with the call's arguments, the ``fills``
+    and ``derived`` values; asked only when ``asks`` says so for the call's arguments."""
+
+    sentence: str
+    fills: Mapping[str, Fill] = field(default_factory=dict)
+    derived: Callable[[dict[str, Any]], dict[str, str]] | None = None
+    asks: Callable[[dict[str, Any]], bool] | None = None
+
+
+def _people(count: Any) -> str:
+    return "the 1 person" if count == 1 else f"all {count} people"
+
+
+def _listed(values: dict[str, Any]) -> dict[str, str]:
+    ids = [*values.get("participant_ids", []), *values.get("custom_participant_ids", [])]
+    shown = ", ".join(_clean(str(i)) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return {"listed": f"{len(ids)} participant{'s' if len(ids) != 1 else ''} ({shown})"}
+
+
+_MEETING = Fill("get_meeting", "title", 'meeting "{}"', "meeting {meeting_id}")
+_LIVE_MEETING = Fill("get_active_session", "meeting_display_name", 'meeting "{}"', "meeting {meeting_id}")
+_WEBHOOK = Fill("get_webhook", "name", 'webhook "{}"', "webhook {webhook_id}")
+_RESET = " Every setting this call leaves out is reset."
+
+#: Every tool annotated destructive, and what it asks (tests hold the two lists equal).
+QUESTIONS: dict[str, Question] = {
+    "kick_all_participants": Question(
+        "Remove {people} from {meeting}?",
+        {"people": Fill("get_active_session", "live_participants", _people, "everyone"), "meeting": _LIVE_MEETING}),
+    "kick_participants": Question("Remove {listed} from {meeting}?", {"meeting": _LIVE_MEETING}, derived=_listed),
+    "delete_participant": Question(
+        "Delete {participant} from {meeting}?",
+        {"participant": Fill("get_participant", "name", 'participant "{}"', "participant {participant_id}"),
+         "meeting": _MEETING}),
+    "replace_meeting": Question("Replace {meeting}?" + _RESET, {"meeting": _MEETING}),
+    "update_recording": Question(
+        "Stop recording {recording_id} of {meeting}? A stopped recording cannot be resumed.",
+        {"meeting": Fill("get_recording", "meeting.title", 'meeting "{}"', "its meeting")},
+        asks=lambda values: values.get("action") == "stop"),
+    "stop_meeting_livestream": Question("Stop the livestream of {meeting}?", {"meeting": _MEETING}),
+    "replace_webhook": Question("Replace {webhook}?" + _RESET, {"webhook": _WEBHOOK}),
+    "delete_webhook": Question("Delete {webhook}? Its URL stops receiving events.", {"webhook": _WEBHOOK}),
+    "delete_preset": Question(
+        "Delete {preset}?", {"preset": Fill("get_preset", "name", 'preset "{}"', "preset {preset_id}")}),
+}
+
+
+async def confirm(
+    ctx: Any, params: types.CallToolRequestParams, tool: str, values: dict[str, Any], read: Read
+) -> types.CallToolResult | types.InputRequiredResult | None:
+    """Ask the person about the call ``tool`` with (validated) ``values``, if it is a question to ask and
+    their client can be asked. ``None``: go ahead and send. A result: return it instead of sending
+    (the person said no, or, from 2026-07-28, the question itself for the client to put to them)."""
+    question = QUESTIONS.get(tool)
+    if question is None or (question.asks is not None and not question.asks(values)) or not _can_elicit(ctx):
+        return None
+    state = _digest(tool, values)
+    if is_version_at_least(str(ctx.protocol_version), _INPUT_REQUIRED_SINCE):
+        answer = (params.input_responses or {}).get(INPUT_KEY)
+        if isinstance(answer, types.ElicitResult) and params.request_state == state:
+            return _outcome(answer.action, tool, None)
+        message = await _sentence(question, values, read)
+        ask = types.ElicitRequest(params=types.ElicitRequestFormParams(message=message, requested_schema=_NO_FIELDS))
+        return types.InputRequiredResult(input_requests={INPUT_KEY: ask}, request_state=state)
+    if not ctx.session.can_send_request:
+        logger.info("%s: the client takes elicitation, but this connection cannot carry the question; sent "
+                    "without asking", tool)
+        return None
+    message = await _sentence(question, values, read)
+    try:
+        answered = await ctx.session.elicit_form(message, _NO_FIELDS, related_request_id=ctx.request_id)
+    except Exception as exc:  # the client failed to ask: nobody said yes
+        logger.info("%s: the confirmation request failed (%s); not sent", tool, type(exc).__name__)
+        return _outcome("failed", tool, message)
+    return _outcome(answered.action, tool, message)
+
+
+def _can_elicit(ctx: Any) -> bool:
+    """Whether the client declared form elicitation (a bare ``elicitation: {}``, from before modes, counts)."""
+    capabilities = ctx.session.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def _digest(tool: str, values: dict[str, Any]) -> str:
+    """Which call a question was about: an answer counts only for the same tool and arguments."""
+    text = json.dumps({"tool": tool, "arguments": values}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _sentence(question: Question, values: dict[str, Any], read: Read) -> str:
+    """The question with names from the reads (each read made once), or ids where a read fails."""
+    results: dict[str, dict[str, Any] | None] = {}
+    filled: dict[str, str] = {}
+    for name, fill in question.fills.items():
+        if fill.tool not in results:
+            arguments = {key: value for key, value in values.items() if key.endswith("_id")}
+            try:
+                results[fill.tool] = await read(fill.tool, arguments)
+            except Exception as exc:  # a name we could not get: ask with the id
+                logger.info("confirmation: %s failed (%s); asking with ids", fill.tool, type(exc).__name__)
+                results[fill.tool] = None
+        found = _field(results[fill.tool], fill.field)
+        if found is None:
+            filled[name] = fill.otherwise.format_map(values)
+        elif callable(fill.shown):
+            filled[name] = fill.shown(found)
+        else:
+            filled[name] = fill.shown.format(_clean(str(found)))
+    derived = question.derived(values) if question.derived is not None else {}
+    return question.sentence.format_map({**values, **derived, **filled})
+
+
+def _field(result: dict[str, Any] | None, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(result, dict):
+            return None
+        result = result.get(key)
+    return None if result in ("", None) else result
+
+
+def _clean(text: str) -> str:
+    text = " ".join(strip_invisible(text).split())
+    return text if len(text) <= _MAX_NAME_CHARS else text[: _MAX_NAME_CHARS - 1] + "…"
+
+
+def _outcome(action: str, tool: str, message: str | None) -> types.CallToolResult | None:
+    """``None`` for a yes; otherwise the error result that says nothing was sent, and why."""
+    if action == "accept":
+        return None
+    asked = f' when asked "{message}"' if message else ""
+    why = {
+        "decline": f"the person declined{asked}",
+        "cancel": f"the person dismissed the question{asked} without answering",
+    }.get(action, "the person could not be asked to confirm it")
+    text = (f"{tool} was not sent: {why}. Nothing was changed. Don't try again unless the person asks for it.")
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True,
+                                structured_content={"error": text, "confirmed": False})
