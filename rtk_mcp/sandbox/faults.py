@@ -5,7 +5,7 @@ A fault is a row of the state (the ``faults`` collection), so every sandbox shar
 soon as it is switched on, and a count it carries is used up once across all of them.
 
 * A **status fault** answers matching requests with its status instead of serving them. It matches
-  every request, or one operation (``tool``: the tool / handler name, e.g. ``create_meeting``),
+  every request, or one operation (``operation``: the tool / handler name, e.g. ``create_meeting``),
   or request paths matching a glob (``path``: ``*/recordings*``), or both. It holds for ``times``
   requests, or until switched off. A 429 carries ``Retry-After`` (default 300 s: "over it, 429 for
   5 minutes", the published Cloudflare API limit); a 5xx carries one only when given.
@@ -74,20 +74,20 @@ def _ordered(state: State, kind: str) -> list[Record]:
 
 
 def add_status_fault(
-    state: State, status: int, *, tool: str | None = None, path: str | None = None, times: int | None = None,
+    state: State, status: int, *, operation: str | None = None, path: str | None = None, times: int | None = None,
     retry_after: float | None = None, message: str | None = None,
 ) -> Record:
     if status not in STATUSES:
         raise FaultError(f"status {status} is not one a fault answers: 401, 403, 429 or 500-599")
-    if tool is not None and tool not in OPERATIONS:
-        raise FaultError(f"{tool!r} is not an operation of the sandbox (tool names such as list_meetings)")
+    if operation is not None and operation not in OPERATIONS:
+        raise FaultError(f"{operation!r} is not an operation of the sandbox (tool names such as list_meetings)")
     if times is not None and times < 1:
         raise FaultError("times must be at least 1 (leave it out for a fault that holds until switched off)")
     if retry_after is not None and retry_after < 0:
         raise FaultError("retry_after must be 0 or more seconds")
     if status == 429 and retry_after is None:
         retry_after = DEFAULT_RETRY_AFTER_S
-    fault = {"id": _next_id(state), "kind": "status", "status": status, "tool": tool, "path": path, "times": times,
+    fault = {"id": _next_id(state), "kind": "status", "status": status, "operation": operation, "path": path, "times": times,
              "retry_after": retry_after, "message": message}
     state["faults"][fault["id"]] = fault
     return fault
@@ -116,7 +116,7 @@ def remove_faults(state: State, fault_id: str | None = None) -> int:
 def answer_fault(state: State, operation: str, path: str) -> tuple[int, Record, dict[str, str]] | None:
     """The answer of the oldest status fault matching this request, counting it used; None if none match."""
     for fault in _ordered(state, "status"):
-        if fault["tool"] not in (None, operation) or (fault["path"] and not fnmatch.fnmatchcase(path, fault["path"])):
+        if fault["operation"] not in (None, operation) or (fault["path"] and not fnmatch.fnmatchcase(path, fault["path"])):
             continue
         if fault["times"] is not None:
             fault["times"] -= 1
@@ -164,7 +164,7 @@ class Faults:
     ``sandbox_client(state_path)`` — sees a change at its next request::
 
         faults = Faults(tmp_path / "state.db")
-        fault_id = faults.fail(429, tool="create_meeting", times=1)
+        fault_id = faults.fail(429, operation="create_meeting", times=1)
         ...
         faults.clear()
 
@@ -175,12 +175,12 @@ class Faults:
     def __init__(self, state_path: str | PathLike[str]) -> None:
         self.state_path = state_path
 
-    def fail(self, status: int, *, tool: str | None = None, path: str | None = None, times: int | None = None,
+    def fail(self, status: int, *, operation: str | None = None, path: str | None = None, times: int | None = None,
              retry_after: float | None = None, message: str | None = None) -> str:
-        """Answer *status* to every request, or to those of operation *tool* / matching the glob *path*,
+        """Answer *status* to every request, or to those of *operation* (a tool name) and/or matching the glob *path*,
         *times* times or until cleared; the new fault's id."""
         with self._state() as state:
-            return add_status_fault(state, status, tool=tool, path=path, times=times, retry_after=retry_after,
+            return add_status_fault(state, status, operation=operation, path=path, times=times, retry_after=retry_after,
                                     message=message)["id"]
 
     def fail_recording(self, recording_id: str | None = None) -> str:
