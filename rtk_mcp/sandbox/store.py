@@ -49,7 +49,7 @@ _SCHEMA = (
     "CREATE TABLE sandbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE objects (collection TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (collection, id))",
 )
-_START_AGAIN = "delete it (the sandbox starts again from its demo data) or give another path"
+_START_AGAIN = "delete it (to start from the demo data again) or give another path"
 
 
 class SandboxStateError(Exception):
@@ -88,7 +88,7 @@ class State:
         except (TypeError, ValueError, RecursionError):
             record = None
         if not isinstance(record, dict) or record.get("id") != object_id:
-            raise self._damaged(f"its {collection} record {str(object_id)[:80]!r} is damaged (not the object the sandbox wrote)")
+            raise self._damaged(f"a {collection} record in it is damaged")
         return record
 
     def save(self) -> None:
@@ -181,8 +181,8 @@ class Store:
             pass
 
     def _busy(self) -> SandboxStateError:
-        return self.problem(f"another process held its lock for more than {self.lock_wait:g} s",
-                            "try again, or give each sandbox a state file of its own")
+        return self.problem(f"another process held its lock for over {self.lock_wait:g} s",
+                            "try again, or give each sandbox its own file")
 
     def _failed(self, exc: sqlite3.Error) -> SandboxStateError:
         text = str(exc)
