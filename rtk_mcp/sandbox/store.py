@@ -208,7 +208,9 @@ class Store:
                 raise self.problem("it is read-only (no write permission)", "make it writable, or give another path")
             return
         # Replaced or deleted while in use: what is at the path now is the state (a deleted one starts again).
+        # Until that opens, no file is ours: every request tries again (the old one may be reused by then).
         self._connection.close()
+        self._identity = None
         self._connection = self._open()
         self._seed_if_empty()
 
