@@ -51,11 +51,8 @@ from rtk_mcp.sandbox import (
     sandbox_settings,
     sandbox_transport,
 )
+from rtk_mcp.sandbox.faults import Faults  # failures on demand in a state file, re-exported for tests
 from rtk_mcp.server import text_of
-
-# Faults on demand: ``Faults(state_path).fail(429, operation="create_meeting", times=1)``, or
-# ``.fail_recording()``, ``.clear()``; every sandbox sharing the state file sees them.
-from rtk_mcp.sandbox.faults import Faults  # noqa: E402
 
 __all__ = ["SANDBOX_APP_ID", "SEED", "Faults", "ManualClock", "ToolError", "call", "call_error", "sandbox_client",
            "text_of"]

@@ -103,7 +103,7 @@ async def test_faults_switched_from_the_command_line_reach_a_running_sandbox(tmp
     def rtk_mcp(*args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
         return subprocess.run([sys.executable, "-m", "rtk_mcp", "sandbox", "fault", "--sandbox-state", str(state), *args],
-                               cwd=CHECKOUT, env=env, capture_output=True, text=True, timeout=60)
+                               cwd=CHECKOUT, env=env, capture_output=True, text=True, timeout=60, check=False)
 
     with anyio.fail_after(120):
         async with sandbox_client(state) as client:

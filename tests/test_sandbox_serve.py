@@ -25,6 +25,7 @@ from rtk_mcp.sandbox import SANDBOX_APP_ID
 from rtk_mcp.testing import Faults
 
 CHECKOUT = Path(__file__).resolve().parents[1]
+AUTH = {"Authorization": "Bearer whatever"}  # any token works
 ENV = {**{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RTK_"))}, "PYTHONPATH": str(CHECKOUT)}
 
 
@@ -53,7 +54,7 @@ async def served(*args: str) -> AsyncIterator[tuple[str, Process]]:
 def _rtk_mcp_call(state: Path, tool: str, arguments: dict[str, object]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "rtk_mcp", "call", tool, json.dumps(arguments), "--sandbox", "--sandbox-state", str(state)],
-        cwd=CHECKOUT, env=ENV, capture_output=True, text=True, timeout=60,
+        cwd=CHECKOUT, env=ENV, capture_output=True, text=True, timeout=60, check=False,
     )
 
 
@@ -74,21 +75,23 @@ async def test_the_cloudflare_sdk_creates_and_lists_a_meeting_that_rtk_mcp_on_th
 
 async def test_a_plain_http_client_gets_the_api_envelope_and_faults_switched_in_the_file(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    async with served("--sandbox-state", str(state)) as (base_url, _):
-        async with httpx2.AsyncClient(base_url=base_url, headers={"Authorization": "Bearer whatever"}) as http:
-            apps = await http.get("/accounts/acc/realtime/kit/apps")
-            assert apps.status_code == 200 and apps.json()["success"] is True
-            assert SANDBOX_APP_ID in {app["id"] for app in apps.json()["data"]}
-            Faults(state).fail(429, times=1)
-            limited = await http.get("/accounts/acc/realtime/kit/apps")
-            assert limited.status_code == 429 and limited.headers["retry-after"] == "300"
-            assert limited.json()["success"] is False
-            assert (await http.get("/accounts/acc/realtime/kit/apps")).status_code == 200
+    async with (
+        served("--sandbox-state", str(state)) as (base_url, _),
+        httpx2.AsyncClient(base_url=base_url, headers=AUTH) as http,
+    ):
+        apps = await http.get("/accounts/acc/realtime/kit/apps")
+        assert apps.status_code == 200 and apps.json()["success"] is True
+        assert SANDBOX_APP_ID in {app["id"] for app in apps.json()["data"]}
+        Faults(state).fail(429, times=1)
+        limited = await http.get("/accounts/acc/realtime/kit/apps")
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "300"
+        assert limited.json()["success"] is False
+        assert (await http.get("/accounts/acc/realtime/kit/apps")).status_code == 200
 
 
 def test_serve_refuses_a_state_path_that_is_not_a_file_in_one_line() -> None:
     done = subprocess.run([sys.executable, "-m", "rtk_mcp", "sandbox", "serve", "--port", "0", "--sandbox-state",
-                           "/dev/null"], cwd=CHECKOUT, env=ENV, capture_output=True, text=True, timeout=60)
+                           "/dev/null"], cwd=CHECKOUT, env=ENV, capture_output=True, text=True, timeout=60, check=False)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert lines[0].startswith("rtk-mcp: The sandbox could not use its state file /dev/null: it is not a regular file")

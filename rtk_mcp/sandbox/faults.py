@@ -40,8 +40,17 @@ from .clock import iso, parse_ts
 from .handlers import ROUTES
 from .store import State, Store
 
-__all__ = ["Faults", "FaultError", "OPERATIONS", "STATUSES", "add_status_fault", "add_recording_fault",
-           "answer_fault", "break_recordings", "remove_faults"]
+__all__ = [
+    "OPERATIONS",
+    "STATUSES",
+    "FaultError",
+    "Faults",
+    "add_recording_fault",
+    "add_status_fault",
+    "answer_fault",
+    "break_recordings",
+    "remove_faults",
+]
 
 Record = dict[str, Any]
 

@@ -21,7 +21,6 @@ from starlette.types import ASGIApp
 
 from rtk_mcp.transport.http import is_loopback, uvicorn_config
 
-
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "base_url", "describe", "listen", "serve"]
 
 DEFAULT_HOST = "127.0.0.1"

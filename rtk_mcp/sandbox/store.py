@@ -20,7 +20,6 @@ wrong and what to do, in one shape: ``The sandbox could not use its state file P
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import stat
 import threading
