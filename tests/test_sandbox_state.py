@@ -215,8 +215,8 @@ async def test_a_file_replaced_while_running_is_followed_or_named(tmp_path: Path
 async def test_daywise_analytics_over_thousands_of_years_is_refused_at_once(tmp_path: Path) -> None:
     async with sandbox_client() as client:
         message = await call_error(client, "get_daywise_analytics", {"start_date": "0001-01-01", "end_date": "9999-12-31"})
-        assert "3652059 days" in message and "at most 366 days per call" in message
+        assert "3652059 days" in message and "at most 3653 days per call" in message
         message = await call_error(client, "get_daywise_analytics", {"start_date": "0001-01-01"})
-        assert "at most 366 days per call" in message
+        assert "at most 3653 days per call" in message
         year = await call(client, "get_daywise_analytics", {"start_date": "2025-01-01", "end_date": "2025-12-31"})
         assert len(year["session_stats"]["day_stats"]) == 365
