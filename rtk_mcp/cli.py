@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="a scripted walkthrough against the sandbox")
     _add_flags(demo, {COMMON})
+
+    # Every argument after `sandbox` goes to the emulator's own parser (rtk_mcp.sandbox.cli, built when
+    # used), so starting an MCP server never imports the emulator; NUL as prefix: no argument is an option here.
+    sandbox = commands.add_parser("sandbox", help="the offline emulator itself: serve it over HTTP, switch faults",
+                                  add_help=False, prefix_chars="\0")
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -158,6 +164,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args)
     _configure_logging(settings.log_level)
+    if args.command == "sandbox":  # the emulator's own commands: no MCP server, no tool selection
+        from rtk_mcp.sandbox.cli import sandbox_main
+
+        return sandbox_main(args.sandbox_args, args)
     try:
         endpoints = select(toolsets=settings.toolsets, tools=settings.tools, exclude=settings.exclude_tools,
                            read_only=settings.read_only)

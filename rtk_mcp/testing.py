@@ -51,9 +51,11 @@ from rtk_mcp.sandbox import (
     sandbox_settings,
     sandbox_transport,
 )
+from rtk_mcp.sandbox.faults import Faults  # failures on demand in a state file, re-exported for tests
 from rtk_mcp.server import text_of
 
-__all__ = ["SANDBOX_APP_ID", "SEED", "ManualClock", "ToolError", "call", "call_error", "sandbox_client", "text_of"]
+__all__ = ["SANDBOX_APP_ID", "SEED", "Faults", "ManualClock", "ToolError", "call", "call_error", "sandbox_client",
+           "text_of"]
 
 
 class ToolError(AssertionError):

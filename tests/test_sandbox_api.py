@@ -444,7 +444,7 @@ async def test_daywise_analytics_cover_the_last_30_days_and_totals_are_the_sum_o
         days = [d["day"] for d in default["session_stats"]["day_stats"]]
         assert days[0] == "2026-10-31" and days[-1] == "2026-11-30" and len(days) == 31
         year = (await client.get(f"{APP}/analytics/daywise", params={"start_date": "2025-01-01", "end_date": "2026-11-30"}))
-        assert year.status_code == 200 and len(year.json()["data"]["session_stats"]["day_stats"]) == 699  # no invented cap
+        assert year.status_code == 200 and len(year.json()["data"]["session_stats"]["day_stats"]) == 699  # within the ten-year bound
         # A recording of a few seconds: whole minutes per day (as documented) and the same total.
         await client.post(f"{APP}/recordings", json={"meeting_id": SEED.meeting_live})
         recording = (await client.get(f"{APP}/recordings/active-recording/{SEED.meeting_live}")).json()["data"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,12 +18,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route
 
 from .clock import Clock, SystemClock, parse_ts
+from .faults import answer_fault, break_recordings
 from .handlers import ADVANCE, ROUTES, Call, ErrorReply, Reply
 from .seed import build_state
-from .store import Store
+from .store import LOCK_WAIT_S, SandboxStateError, Store
 from .validate import SPECS, Invalid, O, check
 
-__all__ = ["API_PREFIX", "sandbox_app"]
+__all__ = ["API_PREFIX", "STATE_PROBLEM", "sandbox_app"]
+
+logger = logging.getLogger("rtk_mcp.sandbox")
 
 #: Every API route lives under this prefix (``account_id`` is accepted as-is).
 API_PREFIX = "/client/v4/accounts/{account_id}/realtime/kit"
@@ -43,19 +47,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, exc.detail)
 
 
+#: The status of every answer about the state file itself (held by another process, damaged,
+#: read-only, replaced): the sandbox's own rule, as no RealtimeKit answer is about it. A 4xx that no
+#: client retries, so its message reaches the caller at once, and never reads as the API's own 5xx.
+STATE_PROBLEM = 423
+
+
 class _Sandbox:
-    """The state, the clock, and how one request runs against them."""
+    """The state, the clock, and how one request runs against them.
+
+    Requests run on worker threads: a state file another process holds makes a request wait (for
+    at most the store's ``lock_wait``), and that wait must not stop the event loop from serving
+    anything else.
+    """
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
-    def run(self, request: Request, body: dict[str, Any], handler: Callable[[Call], Reply]) -> Response:
+    def run(self, request: Request, raw: bytes, spec: O | None, handler: Callable[[Call], Reply]) -> Response:
         now = self.clock.now()
         try:
             with self.store.transaction() as state:
+                fault = answer_fault(state, handler.__name__, request.url.path)
+                if fault is not None:  # checked first, as the live API checks the token before the request
+                    status, payload, headers = fault
+                    return JSONResponse(payload, status, headers=headers)
                 for advance in ADVANCE:
                     advance(state, now)
+                break_recordings(state, now)
+                body = _body(raw, spec)
                 app_id = request.path_params.get("app_id")
                 if app_id is not None and app_id not in state["apps"]:
                     raise ErrorReply(404, "App not found")
@@ -63,28 +84,23 @@ class _Sandbox:
                 status, payload = handler(call)
         except ErrorReply as exc:
             return error(exc.status, exc.message)
-        except sqlite3.Error as exc:
-            where = f" to {self.store.path}" if self.store.path else ""
-            return error(500, f"The sandbox could not save its state{where} ({exc}); nothing was changed.")
+        except SandboxStateError as exc:
+            return error(STATE_PROBLEM, str(exc))
+        except Exception as exc:
+            if self.store.path is None:  # no file to blame: a fault of the sandbox itself, shown as one
+                raise
+            # A record edited by hand can be valid JSON and still not what the handlers wrote.
+            logger.debug("request failed on the state file", exc_info=True)
+            what = f"it holds a record the sandbox cannot use ({type(exc).__name__}: {str(exc)[:100]})"
+            return error(STATE_PROBLEM, str(self.store.problem(what)))
         if payload is None:
             return Response(status_code=status)
         return JSONResponse(payload, status)
 
     def endpoint(self, handler: Callable[[Call], Reply], spec: O | None) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            body: dict[str, Any] = {}
-            if spec is not None:
-                raw = await request.body()
-                if raw.strip():
-                    try:
-                        body = json.loads(raw)
-                    except ValueError as exc:
-                        return error(400, f"Invalid JSON body: {exc}")
-                try:
-                    check(spec, body)
-                except Invalid as exc:
-                    return error(400, f"Invalid request body: {exc}")
-            return self.run(request, body, handler)
+            raw = await request.body() if spec is not None else b""
+            return await anyio.to_thread.run_sync(self.run, request, raw, spec, handler)
 
         endpoint.__name__ = handler.__name__
         return endpoint
@@ -128,6 +144,23 @@ class _Sandbox:
         return Response(b"RealtimeKit sandbox: placeholder recording file\n", media_type="application/octet-stream")
 
 
+def _body(raw: bytes, spec: O | None) -> dict[str, Any]:
+    """The request body checked against its spec (an operation without one takes no body)."""
+    if spec is None or not raw.strip():
+        body: Any = {}
+    else:
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ErrorReply(400, f"Invalid JSON body: {exc}") from None
+    if spec is not None:
+        try:
+            check(spec, body)
+        except Invalid as exc:
+            raise ErrorReply(400, f"Invalid request body: {exc}") from None
+    return body
+
+
 def _csv(rows: list[list[Any]], header: list[str] | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
@@ -142,22 +175,31 @@ def _flag(value: Any) -> str:
 
 
 def _serve(view: Callable[[Request], Response]) -> Callable[[Request], Any]:
+    def answer(request: Request) -> Response:
+        try:
+            return view(request)
+        except SandboxStateError as exc:
+            return error(STATE_PROBLEM, str(exc))
+
     async def endpoint(request: Request) -> Response:
-        return view(request)
+        return await anyio.to_thread.run_sync(answer, request)
 
     return endpoint
 
 
-def sandbox_app(state_path: str | Path | None = None, *, clock: Clock | None = None) -> Starlette:
+def sandbox_app(
+    state_path: str | Path | None = None, *, clock: Clock | None = None, lock_wait: float = LOCK_WAIT_S,
+) -> Starlette:
     """A sandbox ASGI app: seeded in-memory state, or the state in the SQLite file *state_path*.
 
     With *state_path*, an existing state file is opened (a missing one is created from the seed)
     and shared with every other sandbox opened on it; a path that cannot hold sandbox state raises
     :class:`~rtk_mcp.sandbox.store.SandboxStateError` here, before anything is served. *clock*
-    drives every time-dependent lifecycle (default: real time).
+    drives every time-dependent lifecycle (default: real time). A request waits at most *lock_wait*
+    seconds for a state file another process is writing, then answers why it could not.
     """
     clock = clock or SystemClock()
-    sandbox = _Sandbox(Store(lambda: build_state(clock.now()), state_path), clock)
+    sandbox = _Sandbox(Store(lambda: build_state(clock.now()), state_path, lock_wait=lock_wait), clock)
     routes = [
         Route(API_PREFIX + path, sandbox.endpoint(handler, SPECS[spec] if spec else None), methods=[method])
         for method, path, handler, spec in ROUTES

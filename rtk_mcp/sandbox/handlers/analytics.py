@@ -3,19 +3,26 @@
 As documented: without dates the range is 30 days ago to today (by the sandbox clock); a date
 left out defaults the same way. Per-day recording minutes are whole numbers in the reference, so
 each recording counts its started minutes (rounded up), and every total is the sum of its days.
+
+The reference sets no longest range; the sandbox answers at most :data:`MAX_RANGE_DAYS` days per
+call (its own rule: the answer has a row per day, so a range of centuries would take seconds and
+gigabytes to build) and refuses a longer one with a 400 saying how to ask instead.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from ..clock import parse_ts
-from .common import Call, Reply, ok
+from .common import Call, ErrorReply, Reply, ok
 from .sessions import render_session
 
 DEFAULT_RANGE = timedelta(days=30)
+#: The longest range one call covers (ten years with their leap days), the sandbox's own bound: far
+#: beyond any real use, and still a small answer.
+MAX_RANGE_DAYS = 3653
 
 
 def get_daywise_analytics(call: Call) -> Reply:
@@ -24,9 +31,15 @@ def get_daywise_analytics(call: Call) -> Reply:
     if start is None and end is None:
         start, end = today - DEFAULT_RANGE, today
     elif start is None:
-        start = end - DEFAULT_RANGE  # type: ignore[operator]
+        start = end - min(DEFAULT_RANGE, end - date.min)  # type: ignore[operator]  # no earlier than year 1
     elif end is None:
         end = max(start, today)
+    days_asked = (end - start).days + 1  # type: ignore[operator]
+    if days_asked > MAX_RANGE_DAYS:
+        raise ErrorReply(
+            400, f"Invalid query parameters: start_date {start} to end_date {end} is {days_asked} days; the sandbox "
+            f"answers at most {MAX_RANGE_DAYS} days per call (its own limit). Ask for a shorter range.",
+        )
     session_count: dict[str, int] = defaultdict(int)
     session_minutes: dict[str, float] = defaultdict(float)
     recording_count: dict[str, int] = defaultdict(int)
