@@ -205,17 +205,27 @@ def _partial_type(tp: Any) -> Any:
     return tp
 
 
+#: Fields of the create body that the reference's PATCH body does not list.
+_NOT_IN_PATCH = {("Media", "audio")}
+
+
 @functools.cache
 def _partial(model: type[Params]) -> type[Params]:
-    """``model`` with every field optional, recursively (same names, aliases, constraints, descriptions)."""
+    """``model`` with every field optional, recursively (same names, aliases, constraints, descriptions),
+    less the fields the reference leaves out of the PATCH body."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
+        if (model.__name__, name) in _NOT_IN_PATCH:
+            continue
         tp = _partial_type(info.annotation)
         if info.metadata:  # constraints such as le=30
             tp = Annotated[(tp, *info.metadata)]
         fields[name] = (tp | None, Field(default=None, alias=info.alias, description=info.description))
-    # Subclassing keeps the config (extra="forbid", serialize_by_alias).
-    return create_model(model.__name__ + "Patch", __base__=model, __doc__=None, **fields)
+    # Subclassing keeps the config (extra="forbid", serialize_by_alias); a model that loses a field
+    # subclasses its own base instead (every field is redefined here anyway).
+    loses_one = len(fields) < len(model.model_fields)
+    return create_model(model.__name__ + "Patch", __base__=model.__bases__[0] if loses_one else model,
+                        __doc__=None, **fields)
 
 
 ConfigPatch = _partial(PresetConfig)
