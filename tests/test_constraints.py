@@ -46,6 +46,8 @@ OURS: dict[tuple[str, str], str] = {
     ("start_recording", "rtmp_out_config.rtmp_url"): _RTMP,
     **{(tool, "url"): _HTTPS for tool in ("create_webhook", "replace_webhook", "update_webhook")},
     ("start_track_recording", "layers"): _LAYERS,
+    ("start_recording", "url"): "an absolute URL (any scheme): the reference asks for a URL of a page to record, and "
+                                "a string that is none could only fail once recording starts",
     **{(tool, "filters"): "a list of the documented values, sent as the documented comma-separated string"
        for tool in ("get_session_participant", "get_peer_report")},
     **{(tool, "ui.config_diff"): "typed unknown: taken as JSON text (strict schemas refuse open objects), sent "
@@ -252,6 +254,6 @@ def test_documented_bounds_are_read_from_the_reference() -> None:
     assert {"maximum": "1920", "minimum": "1"} in DOCUMENTED["width"]["Width of the recording video in pixels"]
     assert "Width of the livestreaming video in pixels" not in DOCUMENTED["width"]
     # start_recording's width and height (1-1920), max_seconds (60-86400), watermark size (min 1) and URL
-    # (format uri) are documented; only the RTMP scheme is ours.
+    # (format uri) are documented; the page URL's form and the RTMP scheme are ours.
     start_recording = next(ep for ep in ENDPOINTS if ep.name == "start_recording")
-    assert findings(start_recording) == {"rtmp_out_config.rtmp_url": ["pattern ^rtmps?://"]}
+    assert findings(start_recording) == {"url": ["format uri"], "rtmp_out_config.rtmp_url": ["pattern ^rtmps?://"]}

@@ -14,6 +14,7 @@ from rtk_mcp.catalog.common import (
     Params,
     PathId,
     PerPage,
+    Uri,
 )
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import (
@@ -52,7 +53,7 @@ class StartRecording(AppParams):
     """Record a live meeting (meeting_id) or a web page (url); update_recording stops it."""
 
     meeting_id: Annotated[str, FROM_LIST_MEETINGS] | None = None
-    url: str | None = Field(default=None, description="Record this page instead")
+    url: Uri | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
     audio_config: AudioConfig | None = None
     video_config: VideoConfig | None = None
