@@ -40,6 +40,7 @@ from rtk_mcp.results.shaping import (
     select_fields,
     shape,
     to_json,
+    without_repeats,
 )
 from rtk_mcp.sanitize import maskable, strip_invisible
 
@@ -286,7 +287,7 @@ async def _call(
     paged = "per_page" in endpoint.params.model_fields
     try:
         return shape(
-            select_fields(payload, fields),
+            select_fields(without_repeats(endpoint.name, payload), fields),
             max_tokens=max_tokens,
             selectable=endpoint.list_result,
             redact=redact,

@@ -165,14 +165,6 @@ async def test_every_request_carries_bearer_auth_and_user_agent(fake_api: FakeAP
         assert request.headers["user-agent"].startswith("rtk-mcp/")
 
 
-async def test_not_found_on_an_active_resource_says_nothing_may_be_running(fake_api: FakeAPI) -> None:
-    fake_api.responder = _answer(404, {"success": False, "error": {"message": "No active recording found"}})
-    async with connect(fake_api) as client:
-        result = await client.call_tool("get_active_recording", {"meeting_id": "m1"})
-    assert "Nothing may be active there right now" in text_of(result)
-    assert "list_meetings shows valid meeting_id values" in text_of(result)
-
-
 async def test_not_found_with_no_ids_points_at_the_account_and_base_url(fake_api: FakeAPI) -> None:
     fake_api.responder = _answer(404, {"success": False, "error": {"message": "Not found"}})
     async with connect(fake_api) as client:

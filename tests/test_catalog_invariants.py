@@ -140,7 +140,7 @@ def test_every_nested_object_is_spelled_out_in_each_tool_that_takes_it(tools: li
 #: Arguments whose name (with its enum or pattern) says all a description would: describing them would
 #: only repeat the name, in every conversation.
 SELF_EVIDENT = {"name", "title", "question", "picture", "search", "status", "sort_order", "include_peer_events",
-                "start_time", "end_time", "audio_config", "video_config", "ai_config", "permissions"}
+                "start_time", "end_time", "page_no", "per_page", "sort_by", "file_name_prefix", "action", "audio_config", "video_config", "ai_config", "permissions"}
 
 
 def test_every_top_level_argument_is_described(tools: list[dict[str, Any]]) -> None:

@@ -82,6 +82,8 @@ def valid(node: dict[str, Any], *, path_id: bool = False) -> st.SearchStrategy[A
             return st.builds("{}://{}.example.com/{}".format, st.sampled_from(["http", "https"]), _ID, _ID)
         if pattern == "^rtmps?://":
             return st.builds("{}://live.example.com/app/{}".format, st.sampled_from(["rtmp", "rtmps"]), _ID)
+        if fmt == "uri":  # any absolute URL: the reference names no scheme
+            return st.builds("{}://{}.example.com/{}".format, st.sampled_from(["https", "http", "ftp"]), _ID, _ID)
         if fmt == "date":
             return st.dates().map(lambda d: d.isoformat())
         if fmt == "date-time":
@@ -137,6 +139,8 @@ def _violations(node: dict[str, Any], *, path_id: bool) -> list[st.SearchStrateg
         out.append(st.sampled_from(["https://live.example.com/app", "rtmp://", "rtmp://live.example.com/a b"]))
     if node.get("pattern") == "^https?://":
         out.append(st.sampled_from(["javascript:alert(1)", "//example.com/x", "http://", "ftp://example.com"]))
+    if node.get("format") == "uri":
+        out.append(st.sampled_from(["", "example.com/x", "//example.com/x", "https://exa mple.com/"]))
     if node.get("format") == "date":
         out.append(st.sampled_from(["2026-13-45", "yesterday", "2026/01/01"]))
     if node.get("format") == "date-time":

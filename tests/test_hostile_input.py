@@ -1,4 +1,5 @@
-"""Hostile or sloppy input: URLs with the wrong scheme are refused; hidden characters are stripped from results."""
+"""Hostile or sloppy input: URLs that are not what the reference (or our stated rule) asks for are refused;
+hidden characters are stripped from results."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ WEBHOOK = {"name": "events", "events": ["meeting.started"]}
     ("create_webhook", {**WEBHOOK, "url": "https://user:pw@example.com/"}, "url"),
     ("update_webhook", {"webhook_id": "w1", "url": "https://exa mple.com/"}, "url"),
     ("add_participant", {"meeting_id": "m1", "preset_name": "p", "custom_participant_id": "c",
-                         "picture": "data:image/png;base64,AAAA"}, "picture"),
-    ("start_recording", {"url": "file:///etc/passwd"}, "url"),
+                         "picture": "images/a.png"}, "picture"),
+    ("add_participant", {"meeting_id": "m1", "preset_name": "p", "custom_participant_id": "c",
+                         "picture": "https://exa mple.com/a.png"}, "picture"),
     ("start_recording", {"meeting_id": "m1", "rtmp_out_config": {"rtmp_url": "https://live.example.com/x"}},
      "rtmp_out_config.rtmp_url"),
-    ("start_recording", {"meeting_id": "m1", "video_config": {"watermark": {"url": "ftp://example.com/logo.png"}}},
+    ("start_recording", {"meeting_id": "m1", "video_config": {"watermark": {"url": "logo.png"}}},
      "video_config.watermark.url"),
 ])
-async def test_url_arguments_need_an_absolute_url_with_an_allowed_scheme(
+async def test_url_arguments_need_an_absolute_url_and_any_stated_scheme(
     fake_api: FakeAPI, tool: str, arguments: dict, field: str
 ) -> None:
     async with connect(fake_api) as client:

@@ -29,16 +29,14 @@ async def _sent(fake_api: FakeAPI, tool: str, arguments: dict[str, Any]) -> Any:
 @pytest.mark.parametrize(
     ("tool", "arguments", "names"),
     [
-        ("list_meetings", {"page_no": 0}, "page_no"),
         ("list_meetings", {"start_time": "yesterday"}, "ISO 8601 date-time"),
         ("list_sessions", {"end_time": "2025-01-31"}, "with a time"),
         ("create_meeting", {"ai_config": {"summarization": {"word_limit": 100}}}, "word_limit"),
-        ("start_meeting_livestream", {"meeting_id": "m1", "video_config": {"width": 2000}}, "video_config.width"),
-        ("create_poll", {"meeting_id": "m1", "question": "?", "options": []}, "options"),
-        ("create_webhook", {"name": "w", "url": "https://h.example/x", "events": []}, "events"),
+        ("start_recording", {"meeting_id": "m1", "video_config": {"width": 2000}}, "video_config.width"),
+        ("start_recording", {"meeting_id": "m1", "max_seconds": 30}, "max_seconds"),
         ("create_webhook", {"name": "w", "url": "http://h.example/x", "events": ["meeting.started"]}, "https://"),
         ("add_participant", {"meeting_id": "m1", "custom_participant_id": "a", "preset_name": "p",
-                             "picture": "ftp://h.example/a.png"}, "http:// or https://"),
+                             "picture": "h.example/a.png"}, "absolute URL"),
         ("update_preset", {"preset_id": "p1", "ui": {"config_diff": "{not json"}}, "JSON object"),
         ("start_track_recording", {"meeting_id": "m1", "layers": [{"name": "a"}, {"name": "a"}]}, "unique"),
     ],
@@ -55,7 +53,8 @@ async def test_a_bound_left_out_of_the_schema_is_stated_in_the_description() -> 
     meeting = tools["create_meeting"].input_schema["properties"]
     assert meeting["session_keep_alive_time_in_secs"]["description"].endswith("60-600")
     assert "maximum" not in json.dumps(meeting) and "minimum" not in json.dumps(meeting)
-    assert tools["list_meetings"].input_schema["properties"]["page_no"]["description"] == "1-based page"
+    # The reference states no base or bounds for pages, so none are stated or imposed.
+    assert tools["list_meetings"].input_schema["properties"]["page_no"] == {"type": "integer"}
 
 
 async def test_a_valid_date_time_is_sent_as_given(fake_api: FakeAPI) -> None:
@@ -85,4 +84,4 @@ async def test_replace_tools_say_they_reset_what_is_left_out() -> None:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     for name in ("replace_meeting", "replace_webhook"):
         assert tools[name].annotations is not None and tools[name].annotations.destructive_hint is True
-        assert "omitted ones reset" in (tools[name].description or "")
+        assert "omitted ones may reset" in (tools[name].description or "")

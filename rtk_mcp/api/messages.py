@@ -21,14 +21,48 @@ def outcome_hint(endpoint: Endpoint) -> str:
     return f"It was not resent because it may have taken effect: its outcome is unknown{check} before retrying."
 
 
+#: What a 404 from a read of "what runs now" means first: nothing runs, and the tool that starts it.
+#: (Reads of the live session, recording and livestream of a meeting answer 404 when idle.)
+_NOTHING_RUNNING = {
+    "get_active_session": "No session is running in this meeting now: one starts when a participant joins with "
+                          "a token from add_participant",
+    "get_active_recording": "No recording is running in this meeting now: start_recording starts one",
+    "get_meeting_active_livestream": "No livestream is running in this meeting now: start_meeting_livestream "
+                                     "starts one",
+    "stop_meeting_livestream": "No livestream is running in this meeting now (start_meeting_livestream starts one)",
+    "get_active_livestream_session": "No session of this livestream is running now: one starts when an encoder "
+                                     "streams to its ingest_server with its stream_key (get_livestream shows both)",
+}
+_NOTHING_RUNNING.update(dict.fromkeys(("kick_participants", "kick_all_participants", "create_poll"),
+                                      _NOTHING_RUNNING["get_active_session"]))
+
+#: What a 409 means for the writes that create something by a name or id of the caller's choosing, or
+#: start something that may already run, and the tool that resolves it. The API's 409 body is
+#: undocumented and carries no id of the existing object, so the text names where to find it.
+_CONFLICT = {
+    "create_preset": "A preset with this name may exist: list_presets shows its preset_id; update_preset changes "
+                     "it, or pick another name",
+    "add_participant": "A participant with this custom_participant_id may exist in this meeting: "
+                       "list_meeting_participants shows its id; get_participant or refresh_participant_token gives "
+                       "its token, or use another custom_participant_id",
+    "start_recording": "A recording may already run in this meeting: get_active_recording shows its id; "
+                       "update_recording stops it, or pass allow_multiple_recordings",
+    "start_meeting_livestream": "This meeting may already be livestreamed: get_meeting_active_livestream shows it; "
+                                "stop_meeting_livestream stops it",
+    "create_webhook": "A webhook like this may exist: list_webhooks shows its webhook_id; update_webhook changes it",
+    "create_app": "An app like this may exist: list_apps shows its id",
+}
+
+
 def not_found_hint(endpoint: Endpoint) -> str:
-    """Which ids to check and which tool lists each (as their types say, like their descriptions)."""
+    """Which ids to check and which tool lists each (as their types say, like their descriptions); for a
+    read of what runs now, first that nothing may run and which tool starts it."""
     ids = endpoint.path_ids
     if not ids:
         return "Check CLOUDFLARE_ACCOUNT_ID and RTK_API_BASE_URL."
     hint = f"Check {', '.join(ids)}; {'; '.join(source.hint(name) for name, source in ids.items())}."
-    if "active" in endpoint.name:
-        hint = f"Nothing may be active there right now, or an id is wrong. {hint}"
+    if endpoint.name in _NOTHING_RUNNING:
+        hint = f"{_NOTHING_RUNNING[endpoint.name]}. If it should be running, check the ids: {hint[0].lower()}{hint[1:]}"
     return hint
 
 
@@ -68,6 +102,8 @@ def status_message(endpoint: Endpoint, status: int, api_message: str | None, wai
         )
     if status == 404:
         return f"HTTP 404 Not Found{said}. {not_found_hint(endpoint)}"
+    if status == 409 and endpoint.name in _CONFLICT:
+        return f"HTTP 409 Conflict{said}. {_CONFLICT[endpoint.name]}."
     if status in (400, 409, 422):
         return f"HTTP {status}: the API rejected the request{said}. Fix the arguments and call again."
     if status == 429:

@@ -1,35 +1,37 @@
 """The live session of a meeting: who is in it, kicking people out, polls."""
 
-from typing import Annotated
-
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, ListedBy, MeetingId
+from rtk_mcp.catalog.common import AppParams, MeetingId
 from rtk_mcp.catalog.endpoint import Endpoint
 
 
 class ActiveSessionParams(AppParams):
-    """Get a meeting's ongoing session: status, participant counts (not names), minutes."""
+    """Get a meeting's ongoing session: id, status, participant counts (not names), minutes. Names:
+    list_session_participants with its id (no left_at: still in)."""
 
     meeting_id: MeetingId
 
 
 class KickParticipants(ActiveSessionParams):
-    """Remove participants from a meeting's live session. Pass [] for the id list you don't use."""
+    """Remove participants from a meeting's live session. Prefer custom_participant_ids (as given to
+    add_participant); participant_ids are "user IDs", undocumented beyond that. Pass [] for the unused list."""
 
-    participant_ids: Annotated[list[str], ListedBy("list_meeting_participants")]
+    # Which id the API matches here is undocumented ("user ID or custom participant ID"), so no tool is
+    # named as their source: the description points to the unambiguous custom ids instead.
+    participant_ids: list[str] = Field(description="User IDs")
     custom_participant_ids: list[str] = Field(description="custom_participant_id values")
 
 
 class KickAllParticipants(ActiveSessionParams):
-    """Remove everyone from a meeting's live session (the session stays for its keep-alive time)."""
+    """Remove everyone from a meeting's live session."""
 
 
 class CreatePoll(ActiveSessionParams):
     """Start a poll in a meeting's live session."""
 
     question: str
-    options: list[str] = Field(min_length=1, description="Answer choices")
+    options: list[str] = Field(description="Answer choices")
     anonymous: bool | None = Field(default=None, description="Hide who voted")
     hide_votes: bool | None = Field(default=None, description="Hide results until voting")
 

@@ -8,6 +8,9 @@ from rtk_mcp.catalog.common import AppParams
 from rtk_mcp.catalog.endpoint import Endpoint
 
 
+# The 30-day default is in endpoints.json's description of the operation ("If start_date and end_date are
+# not provided, the default time range is set from 30 days ago to the current date"), which fills in
+# what the docs page leaves out.
 class GetDaywiseAnalytics(AppParams):
     """Get per-day session and recording stats (meetings, minutes, recordings); without dates, the last 30 days."""
 

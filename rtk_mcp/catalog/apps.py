@@ -1,7 +1,5 @@
 """Apps: the top level of RealtimeKit; every other endpoint lives under an app."""
 
-from pydantic import Field
-
 from rtk_mcp.catalog.common import Params
 from rtk_mcp.catalog.endpoint import Endpoint
 
@@ -13,7 +11,7 @@ class ListApps(Params):
 class CreateApp(Params):
     """Create an app (it holds meetings, presets, webhooks)."""
 
-    name: str = Field(min_length=1)
+    name: str
 
 
 ENDPOINTS = [

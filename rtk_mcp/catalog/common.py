@@ -25,7 +25,7 @@ from pydantic_core import CoreSchema
 
 from rtk_mcp.sanitize import has_invisible
 
-__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "WebUrl",
+__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "Uri",
            "StreamUrl", "PageNo", "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum", "MAX_TEXT_CHARS", "MAX_ID_CHARS",
            "MAX_INTEGER"]
 
@@ -135,13 +135,8 @@ _MAX_URL_CHARS = 2048
 
 def _url_check(*schemes: str) -> Callable[[str], str]:
     def check_url(value: str) -> str:
-        """An absolute URL the API will fetch or send to: one of ``schemes``, a host, nothing hidden."""
-        if len(value) > _MAX_URL_CHARS:
-            raise ValueError(f"must be at most {_MAX_URL_CHARS} characters")
-        if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch.isspace() for ch in value):
-            raise ValueError("must be a URL without spaces or control characters")
-        if has_invisible(value):  # bidi controls and zero-width characters make a URL read as another
-            raise ValueError("must be a URL without invisible or bidirectional-control characters")
+        """An absolute URL the API will send to: one of ``schemes``, a host, nothing hidden."""
+        _check_uri(value)
         parts = urlsplit(value)
         if parts.scheme.lower() not in schemes:
             raise ValueError(f"must be an absolute {' or '.join(s + '://' for s in schemes)} URL")
@@ -158,28 +153,51 @@ def _url_check(*schemes: str) -> Callable[[str], str]:
     return check_url
 
 
-# URLs are plain strings with a ``pattern`` for the scheme: ``format: uri`` is refused by OpenAI's
-# strict mode and Gemini (see rtk_mcp.catalog.endpoint's dialect notes); validation checks the rest.
+def _check_uri(value: str) -> str:
+    """An absolute URI (the reference's ``format: uri``): a scheme, then no spaces or control characters."""
+    if len(value) > _MAX_URL_CHARS:
+        raise ValueError(f"must be at most {_MAX_URL_CHARS} characters")
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch.isspace() for ch in value):
+        raise ValueError("must be a URL without spaces or control characters")
+    if has_invisible(value):  # bidi controls and zero-width characters make a URL read as another
+        raise ValueError("must be a URL without invisible or bidirectional-control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # unclosed brackets, a port that is not a number or beyond 65535
+        raise ValueError("must be a well-formed URL, with a port from 1 to 65535 if any") from None
+    if not parts.scheme:
+        raise ValueError("must be an absolute URL (with a scheme, e.g. https://)")
+    if port == 0:  # no service listens on port 0
+        raise ValueError("must have a port from 1 to 65535, or none")
+    return value
 
-#: A URL RealtimeKit fetches (a picture, a watermark, a page to record): http or https.
-WebUrl = Annotated[str, AfterValidator(_url_check("http", "https")),
-                   Field(json_schema_extra={"pattern": "^https?://"})]
+
+# URLs are plain strings: ``format: uri`` is refused by OpenAI's strict mode and Gemini (see
+# rtk_mcp.catalog.endpoint's dialect notes); validation checks them, and a scheme the reference
+# implies is stated with a ``pattern``.
+
+#: A URL the reference types ``format: uri`` (a picture, a watermark): any absolute URL; the
+#: reference names no scheme, so none is imposed.
+Uri = Annotated[str, AfterValidator(_check_uri), Field(json_schema_extra={"format": "uri"})]
 #: A URL RealtimeKit sends meeting events to: https only, a deliberate rule of ours (events carry
 #: participant data), stated in the description of the fields that take it.
 HttpsUrl = Annotated[str, AfterValidator(_url_check("https")), Field(json_schema_extra={"pattern": "^https://"})]
-#: Where a recording or livestream is pushed: rtmp or rtmps.
+#: Where a recording is also streamed: the reference calls it an "RTMP URL" (``format: uri``), so
+#: rtmp or rtmps, refused before sending rather than failing once the recording runs.
 StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),
                       Field(json_schema_extra={"pattern": "^rtmps?://"})]
 
 
 def unstated_minimum(schema: dict[str, object]) -> None:
-    # Obvious or said in words (a page holds at least one result, page_no is "1-based"): the schema
-    # doesn't spend tokens on it; validation still enforces it.
+    # Said in words ("0-based"): the schema doesn't spend tokens on it; validation still enforces it.
     schema.pop("minimum", None)
 
 
-PageNo = Annotated[int, Field(ge=1, description="1-based page", json_schema_extra=unstated_minimum)]
-PerPage = Annotated[int, Field(ge=1, description="Page size", json_schema_extra=unstated_minimum)]
+# The reference gives no base or bounds for either (is the first page 0 or 1?): none are imposed,
+# and the names say the rest.
+PageNo = int
+PerPage = int
 
 
 def _check_date_time(value: str) -> str:

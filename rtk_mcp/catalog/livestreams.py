@@ -44,10 +44,9 @@ class StopMeetingLivestream(_MeetingParams):
 
 
 class LivestreamResolution(Params):
-    # The reference states 1-1920 for recording video and no limits here; the same limits are assumed
-    # (and the sandbox enforces them), so they are stated rather than met as a surprise.
-    width: int | None = Field(default=None, ge=1, le=1920)
-    height: int | None = Field(default=None, ge=1, le=1920)
+    # The reference gives recording video 1-1920 pixels and livestream video no limits: none imposed.
+    width: int | None = None
+    height: int | None = None
 
 
 class StartMeetingLivestream(_MeetingParams):

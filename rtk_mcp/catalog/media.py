@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import Params, StreamUrl, WebUrl
+from rtk_mcp.catalog.common import Params, StreamUrl, Uri
 
 __all__ = [
     "AIConfig",
@@ -65,7 +65,7 @@ class WatermarkSize(Params):
 class Watermark(Params):
     position: Literal["left top", "right top", "left bottom", "right bottom"] | None = None
     size: WatermarkSize | None = None
-    url: WebUrl | None = None
+    url: Uri | None = None
 
 
 class VideoConfig(Params):
@@ -87,7 +87,7 @@ class BucketConfig(Params):
 class StorageConfig(Params):
     # Credentials are write-only on the API side; plain strings, never defaulted or echoed.
     type: Literal["aws", "azure", "digitalocean", "gcs", "sftp"] = Field(description="sftp uses host, port, username, auth_method")
-    access_key: str | None = Field(default=None, description="Not for gcs")
+    access_key: str | None = Field(default=None, description="Not needed for gcs")
     secret: str | None = None
     bucket: str | None = None
     region: str | None = None

@@ -12,7 +12,7 @@ from rtk_mcp.catalog.common import (
     PageNo,
     PathId,
     PerPage,
-    WebUrl,
+    Uri,
 )
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import AIConfig, RecordingConfig
@@ -44,7 +44,8 @@ class _MeetingBody(AppParams):
 
 
 class CreateMeeting(_MeetingBody):
-    """Create a meeting; then add_participant for join tokens."""
+    """Create a meeting: a room people join whenever they hold a token (no start time exists to set); then
+    add_participant for join tokens."""
 
     recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
 
@@ -64,7 +65,7 @@ class UpdateMeeting(_MeetingBody):
 
 
 class ReplaceMeeting(_MeetingBody):
-    """Replace all of a meeting's settings; omitted ones reset (update_meeting changes some)."""
+    """Replace all of a meeting's settings; omitted ones may reset (update_meeting changes some)."""
 
     meeting_id: MeetingId
     recording_config: RecordingConfig | None = Field(default=None, description="Overrides app defaults")
@@ -79,13 +80,14 @@ class ListParticipants(AppParams):
 
 
 class AddParticipant(AppParams):
-    """Add a participant to a meeting; returns their join auth token."""
+    """Add a participant to a meeting; returns their auth token, which a RealtimeKit client (web/mobile SDK)
+    joins with."""
 
     meeting_id: MeetingId
-    custom_participant_id: str = Field(description="Your own ID, e.g. email")
+    custom_participant_id: str = Field(description="Any unique ID of the person in your system, e.g. email")
     preset_name: str = Field(description="Name from list_presets")
     name: str | None = None
-    picture: WebUrl | None = None
+    picture: Uri | None = None
 
 
 class ParticipantPath(AppParams):
@@ -102,7 +104,7 @@ class UpdateParticipant(ParticipantPath):
     """Edit a participant's name, picture or preset."""
 
     name: str | None = None
-    picture: WebUrl | None = None
+    picture: Uri | None = None
     preset_name: str | None = Field(default=None, description="Name from list_presets")
 
 
@@ -111,7 +113,7 @@ class DeleteParticipant(ParticipantPath):
 
 
 class RefreshParticipantToken(ParticipantPath):
-    """Issue a participant a new auth token (e.g. the old one expired)."""
+    """Issue a participant a new auth token."""
 
 
 _M = "/{app_id}/meetings"

@@ -48,7 +48,7 @@ class VideoMedia(ScreenshareMedia):
 
 
 class AudioMedia(Params):
-    enable_high_bitrate: bool | None = Field(default=None, description="High-quality audio")
+    enable_high_bitrate: bool | None = None
     enable_stereo: bool | None = None
 
 
@@ -60,7 +60,7 @@ class Media(Params):
 
 class PresetConfig(Params):
     max_screenshare_count: int
-    max_video_streams: MaxVideoStreams = Field(description="Max visible videos")
+    max_video_streams: MaxVideoStreams
     media: Media
     view_type: Literal["GROUP_CALL", "WEBINAR", "AUDIO_ROOM"]
 
@@ -103,7 +103,7 @@ class Colors(Params):
 class DesignTokens(Params):
     border_radius: Literal["rounded"]
     border_width: Literal["thin"]
-    colors: Colors = Field(description="Hex colors")
+    colors: Colors
     logo: str
     spacing_base: float
     theme: Literal["dark"]
@@ -170,7 +170,7 @@ class Polls(Params):
 
 
 class Permissions(Params):
-    accept_waiting_requests: bool = Field(description="Can admit waiting participants")
+    accept_waiting_requests: bool
     can_accept_production_requests: bool
     can_change_participant_permissions: bool
     can_edit_display_name: bool
@@ -179,12 +179,12 @@ class Permissions(Params):
     can_spotlight: bool
     chat: Chat
     connected_meetings: ConnectedMeetings
-    disable_participant_audio: bool = Field(description="Can mute others")
+    disable_participant_audio: bool
     disable_participant_screensharing: bool
     disable_participant_video: bool
     hidden_participant: bool
     kick_participant: bool
-    media: MediaPermissions = Field(description="Own media")
+    media: MediaPermissions
     pin_participant: bool
     plugins: Plugins
     polls: Polls
@@ -205,17 +205,27 @@ def _partial_type(tp: Any) -> Any:
     return tp
 
 
+#: Fields of the create body that the reference's PATCH body does not list.
+_NOT_IN_PATCH = {("Media", "audio")}
+
+
 @functools.cache
 def _partial(model: type[Params]) -> type[Params]:
-    """``model`` with every field optional, recursively (same names, aliases, constraints, descriptions)."""
+    """``model`` with every field optional, recursively (same names, aliases, constraints, descriptions),
+    less the fields the reference leaves out of the PATCH body."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
+        if (model.__name__, name) in _NOT_IN_PATCH:
+            continue
         tp = _partial_type(info.annotation)
         if info.metadata:  # constraints such as le=30
             tp = Annotated[(tp, *info.metadata)]
         fields[name] = (tp | None, Field(default=None, alias=info.alias, description=info.description))
-    # Subclassing keeps the config (extra="forbid", serialize_by_alias).
-    return create_model(model.__name__ + "Patch", __base__=model, __doc__=None, **fields)
+    # Subclassing keeps the config (extra="forbid", serialize_by_alias); a model that loses a field
+    # subclasses its own base instead (every field is redefined here anyway).
+    loses_one = len(fields) < len(model.model_fields)
+    return create_model(model.__name__ + "Patch", __base__=model.__bases__[0] if loses_one else model,
+                        __doc__=None, **fields)
 
 
 ConfigPatch = _partial(PresetConfig)
@@ -240,7 +250,7 @@ class CreatePreset(AppParams):
     """Create a preset (meeting config, UI theme, permissions) for add_participant's preset_name."""
 
     config: PresetConfig = Field(description=_CONFIG)
-    name: str = Field(min_length=1, description=_NAME)
+    name: str = Field(description=_NAME)
     ui: PresetUI = Field(description=_UI)
     permissions: Permissions | None = None
 
@@ -252,7 +262,7 @@ class GetPreset(AppParams):
 
 
 class DeletePreset(AppParams):
-    """Delete a preset; add_participant can no longer use its name."""
+    """Delete a preset from the app."""
 
     preset_id: PresetId
 
@@ -262,7 +272,7 @@ class UpdatePreset(AppParams):
 
     preset_id: PresetId
     config: ConfigPatch | None = Field(default=None, description=_CONFIG)
-    name: str | None = Field(default=None, min_length=1, description=_NAME)
+    name: str | None = Field(default=None, description=_NAME)
     permissions: PermissionsPatch | None = None
     ui: UIPatch | None = Field(default=None, description=_UI)
 

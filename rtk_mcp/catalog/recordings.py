@@ -14,7 +14,7 @@ from rtk_mcp.catalog.common import (
     Params,
     PathId,
     PerPage,
-    WebUrl,
+    Uri,
 )
 from rtk_mcp.catalog.endpoint import Endpoint
 from rtk_mcp.catalog.media import (
@@ -39,7 +39,7 @@ class ListRecordings(AppParams):
     search: str | None = Field(default=None, description="Meeting ID or title")
     start_time: ISOTime | None = None
     end_time: ISOTime | None = None
-    sort_by: Literal["invokedTime"] | None = Field(default=None, description="Sort field")
+    sort_by: Literal["invokedTime"] | None = None
     sort_order: Literal["ASC", "DESC"] | None = None
     page_no: PageNo | None = None
     per_page: PerPage | None = None
@@ -53,11 +53,11 @@ class StartRecording(AppParams):
     """Record a live meeting (meeting_id) or a web page (url); update_recording stops it."""
 
     meeting_id: Annotated[str, FROM_LIST_MEETINGS] | None = None
-    url: WebUrl | None = Field(default=None, description="Record this page instead")
+    url: Uri | None = Field(default=None, description="Record this page instead")
     allow_multiple_recordings: bool | None = Field(default=None, description="Allow concurrent recordings")
     audio_config: AudioConfig | None = None
     video_config: VideoConfig | None = None
-    file_name_prefix: str | None = Field(default=None, description="Output file name prefix")
+    file_name_prefix: str | None = None
     max_seconds: int | None = Field(default=None, ge=60, le=86400, description="Max length")
     interactive_config: InteractiveConfig | None = Field(default=None, description="HLS timed metadata (.tar)")
     rtmp_out_config: RtmpConfig | None = Field(default=None, description="Also stream to RTMP")
@@ -81,7 +81,7 @@ class UpdateRecording(AppParams):
     """Pause, resume or stop a recording."""
 
     recording_id: RecordingId
-    action: Literal["stop", "pause", "resume"] = Field(description="stop is final")
+    action: Literal["stop", "pause", "resume"]
 
 
 class LayerOutput(Params):
@@ -90,7 +90,7 @@ class LayerOutput(Params):
 
 
 class Layer(Params):
-    name: str = Field(min_length=1)
+    name: str
     file_name_prefix: str | None = None
     outputs: list[LayerOutput] | None = None
 
@@ -101,7 +101,7 @@ class StartTrackRecording(AppParams):
     meeting_id: Annotated[str, FROM_LIST_MEETINGS]
     # The API takes an object keyed by layer name: an open map, which strict provider modes refuse to
     # describe. Agents send a list of named layers; the request carries the object.
-    layers: list[Layer] = Field(min_length=1, description="One per layer, names unique")
+    layers: list[Layer] = Field(description="One per layer, names unique")
     max_seconds: int | None = Field(default=None, description="Max length (beta)")
 
     @field_validator("layers", mode="before")

@@ -25,7 +25,7 @@ ReportFilter = Literal["device_info", "ip_information", "precall_network_informa
 
 
 class _Filtered(AppParams):
-    filters: list[ReportFilter] | None = Field(default=None, min_length=1, description="Sections to include")
+    filters: list[ReportFilter] | None = Field(default=None, description="Sections to include")
 
     # The API wants one comma-separated string with no spaces, not repeated query keys.
     @field_serializer("filters")
@@ -42,7 +42,7 @@ class ListSessions(AppParams):
     participants: str | None = Field(default=None, description="Participants filter (syntax undocumented)")
     search: str | None = Field(default=None, description="Meeting title/ID or session ID")
     status: Literal["LIVE", "ENDED"] | None = None
-    sort_by: Literal["minutesConsumed", "createdAt"] | None = Field(default=None, description="Sort field")
+    sort_by: Literal["minutesConsumed", "createdAt"] | None = None
     sort_order: SortOrder | None = None
     page_no: PageNo | None = None
     per_page: PerPage | None = None
@@ -66,7 +66,7 @@ class ListSessionParticipants(_SessionParams):
     view: Literal["raw", "consolidated"] | None = Field(
         default=None, description="Breakout durations: per room or summed"
     )
-    sort_by: Literal["joinedAt", "duration"] | None = Field(default=None, description="Sort field")
+    sort_by: Literal["joinedAt", "duration"] | None = None
     sort_order: SortOrder | None = None
     page_no: PageNo | None = None
     per_page: PerPage | None = None

@@ -21,15 +21,21 @@ WebhookEvent = Literal[
 
 WebhookId = Annotated[PathId, ListedBy("list_webhooks")]
 
+# The reference lists the event names only; what each means is read from its name (and from the
+# recording statuses it documents), and the description says so.
+_EVENTS = ("Events to send (meanings read from the names): meeting.started/ended, participantJoined/Left, chatSynced, "
+           "transcript/summary (ready); recording.statusUpdate (a recording changed status, e.g. UPLOADED), "
+           "livestreaming.statusUpdate (same for a livestream)")
+
 
 class ListWebhooks(AppParams):
     """List webhooks (id, name, url, events, enabled)."""
 
 
 class CreateWebhook(AppParams):
-    """Register a webhook: RealtimeKit POSTs the chosen meeting events to `url`."""
+    """Register a webhook: RealtimeKit sends the chosen events to `url`."""
 
-    events: list[WebhookEvent] = Field(min_length=1, description="Events to deliver")
+    events: list[WebhookEvent] = Field(description=_EVENTS)
     name: str
     url: HttpsUrl = Field(description="https URL for the events")
     enabled: bool | None = Field(default=None, description="Active on creation")
@@ -42,7 +48,7 @@ class GetWebhook(AppParams):
 
 
 class ReplaceWebhook(CreateWebhook):
-    """Replace all of a webhook's settings; omitted ones reset (update_webhook changes some)."""
+    """Replace all of a webhook's settings; omitted ones may reset (update_webhook changes some)."""
 
     webhook_id: WebhookId
     enabled: bool | None = Field(default=None, description="Active or not")
@@ -53,13 +59,13 @@ class UpdateWebhook(AppParams):
 
     webhook_id: WebhookId
     enabled: bool | None = Field(default=None, description="Active or not")
-    events: list[WebhookEvent] | None = Field(default=None, min_length=1, description="Events to deliver")
+    events: list[WebhookEvent] | None = Field(default=None, description=_EVENTS)
     name: str | None = None
     url: HttpsUrl | None = Field(default=None, description="https URL for the events")
 
 
 class DeleteWebhook(AppParams):
-    """Delete a webhook; its url stops receiving events."""
+    """Delete a webhook from the app."""
 
     webhook_id: WebhookId
 

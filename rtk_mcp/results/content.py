@@ -196,8 +196,9 @@ async def _fetch(api: RealtimeKitClient, url: str, endpoint: Endpoint, *, live: 
         raise StorageError(f"The {kind} download link was refused (HTTP {status}): it has expired. "
                            f"Call {tool} again for a fresh link.", status=status)
     if status == 404:
-        raise StorageError(f"No {kind} file at its download link (HTTP 404). Call {tool} again for a fresh link; "
-                           "files are kept for 7 days after the meeting.", status=status)
+        # How long files are kept is undocumented: nothing is said about it.
+        raise StorageError(f"No {kind} file at its download link (HTTP 404). Call {tool} again for a fresh link.",
+                           status=status)
     if not 200 <= status < 300:
         raise StorageError(f"Downloading the {kind} failed (HTTP {status}). Call {tool} again.", status=status)
     return raw

@@ -19,7 +19,7 @@ from rtk_mcp.config import DEFAULT_MAX_TOKENS
 from rtk_mcp.results.charcosts import char_cost
 from rtk_mcp.sanitize import mask, maskable, strip_invisible
 
-__all__ = ["shape", "select_fields", "to_json", "fitting", "prefix_within", "redact_url",
+__all__ = ["shape", "select_fields", "without_repeats", "to_json", "fitting", "prefix_within", "redact_url",
            "CREDENTIAL_KEYS", "clean_text", "estimate_tokens",
            "DEFAULT_MAX_TOKENS"]
 
@@ -325,4 +325,46 @@ def select_fields(payload: Any, fields: Iterable[str] | None) -> Any:
         lists = {k: trim(v) for k, v in data.items() if isinstance(v, list) and any(isinstance(i, dict) for i in v)}
         if lists:
             return {**payload, "data": {**data, **lists}}
+        # One item as ``data`` itself, with its paging inside: how list_livestreams is documented.
+        return {**payload, "data": {k: v for k, v in data.items() if _kept(k, wanted) or k == "paging"}}
     return payload
+
+
+def without_repeats(tool: str, payload: Any) -> Any:
+    """A peer report without what it says twice: get_peer_report's ``peer_report.metadata`` repeats the
+    device, IP and event sections of ``peer_stats`` (a subset of their values, under other keys), and
+    carries empty arrays for devices and transports. Those sections and every empty array or object go,
+    as nulls go from every result. Other tools' results are returned as they are."""
+    if tool != "get_peer_report" or not isinstance(payload, dict):
+        return payload
+    participant = payload.get("data", {}).get("participant") if isinstance(payload.get("data"), dict) else None
+    if not isinstance(participant, dict):
+        return payload
+    stats = participant.get("peer_stats") if isinstance(participant.get("peer_stats"), dict) else {}
+    report = participant.get("peer_report")
+    metadata = report.get("metadata") if isinstance(report, dict) else None
+    if isinstance(metadata, dict):
+        told = [_scalars(section) for section in stats.values() if isinstance(section, (dict, list))]
+        metadata = {key: value for key, value in metadata.items()
+                    if not (isinstance(value, (dict, list)) and value
+                            and any(_scalars(value) <= values for values in told))}
+        participant = {**participant, "peer_report": {**report, "metadata": metadata}}
+    return {**payload, "data": {**payload["data"], "participant": _without_empties(participant)}}
+
+
+def _scalars(node: Any) -> set[str]:
+    """Every value at the leaves of ``node``, whatever key it sits under (as JSON, so 1 and true differ)."""
+    if isinstance(node, dict):
+        return set().union(*map(_scalars, node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*map(_scalars, node)) if node else set()
+    return {to_json(node)}
+
+
+def _without_empties(node: Any) -> Any:
+    if isinstance(node, dict):
+        kept = {k: _without_empties(v) for k, v in node.items()}
+        return {k: v for k, v in kept.items() if v != [] and v != {}}
+    if isinstance(node, list):
+        return [_without_empties(item) for item in node]
+    return node
