@@ -74,8 +74,8 @@ async def test_list_results_put_their_items_where_the_schema_says() -> None:
         for name in ("list_meetings", "list_sessions", "list_presets", "list_webhooks", "list_apps"):
             result = await client.call_tool(name, {})
             assert not result.is_error
-            (items_key,) = [k for k, v in schemas[name]["properties"].items() if v.get("type") == "array"]
-            assert isinstance(result.structured_content[items_key], list) and result.structured_content[items_key]
+            (list_field,) = [k for k, v in schemas[name]["properties"].items() if v.get("type") == "array"]
+            assert isinstance(result.structured_content[list_field], list) and result.structured_content[list_field]
 
 
 def test_the_output_fields_are_the_references() -> None:
