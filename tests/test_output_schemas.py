@@ -74,13 +74,13 @@ async def test_list_results_put_their_items_where_the_schema_says() -> None:
         for name in ("list_meetings", "list_sessions", "list_presets", "list_webhooks", "list_apps"):
             result = await client.call_tool(name, {})
             assert not result.is_error
-            (items_key,) = [k for k, v in schemas[name]["properties"].items() if v.get("type") == "array"]
-            assert isinstance(result.structured_content[items_key], list) and result.structured_content[items_key]
+            (list_field,) = [k for k, v in schemas[name]["properties"].items() if v.get("type") == "array"]
+            assert isinstance(result.structured_content[list_field], list) and result.structured_content[list_field]
 
 
-def test_the_output_fields_are_the_references() -> None:
-    """rtk_mcp/results/output_fields.json is what tools/gen_output_schemas.py writes from the reference."""
-    check = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_output_schemas.py"), "--check"],
+def test_the_shipped_reference_file_is_what_the_generator_writes_from_the_reference() -> None:
+    """rtk_mcp/reference.json (request and response schemas) is what tools/gen_reference.py writes from ../shared."""
+    check = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_reference.py"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 

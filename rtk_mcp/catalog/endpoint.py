@@ -58,8 +58,6 @@ class Endpoint:
     #: For a write that is never resent after an ambiguous failure (POST, PATCH): the read tool that
     #: shows whether it took effect, named in the error that says its outcome is unknown.
     check_with: str | None = None
-    #: For a list whose items the API nests inside ``data`` (as documented): the key they sit under.
-    items_key: str | None = None
     #: Part of the ``default`` toolset: the everyday meeting work most users need, at a fraction of
     #: the catalogue's cost in context.
     default_toolset: bool = False

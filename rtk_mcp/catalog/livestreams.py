@@ -93,8 +93,7 @@ _M = "/{app_id}/meetings/{meeting_id}"
 ENDPOINTS = [
     Endpoint("create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream, "Create livestream",
              check_with="list_livestreams"),
-    Endpoint("list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, "List livestreams",
-             items_key="livestreams"),
+    Endpoint("list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, "List livestreams"),
     Endpoint("stop_meeting_livestream", "POST", _M + "/active-livestream/stop", StopMeetingLivestream,
              "Stop meeting livestream", destructive=True, check_with="get_meeting_active_livestream"),
     Endpoint("start_meeting_livestream", "POST", _M + "/livestreams", StartMeetingLivestream,

@@ -119,10 +119,10 @@ class GetPeerReport(_Filtered):
 
 _S = "/{app_id}/sessions"
 ENDPOINTS = [
-    Endpoint("list_sessions", "GET", _S, ListSessions, "List sessions", items_key="sessions", default_toolset=True),
+    Endpoint("list_sessions", "GET", _S, ListSessions, "List sessions", default_toolset=True),
     Endpoint("get_session", "GET", _S + "/{session_id}", GetSession, "Get session"),
     Endpoint("list_session_participants", "GET", _S + "/{session_id}/participants", ListSessionParticipants,
-             "List session participants", items_key="participants"),
+             "List session participants"),
     Endpoint("get_session_participant", "GET", _S + "/{session_id}/participants/{participant_id}",
              GetSessionParticipant, "Get session participant"),
     Endpoint("get_session_chat", "GET", _S + "/{session_id}/chat", GetSessionChat, "Get session chat", reads="chat"),

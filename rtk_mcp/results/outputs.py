@@ -19,17 +19,13 @@ null fields.
 
 from __future__ import annotations
 
-import functools
 import json
-from pathlib import Path
 from typing import Any
 
 from rtk_mcp.catalog import Endpoint
+from rtk_mcp.reference import operations
 
-__all__ = ["FIELDS_FILE", "output_schema"]
-
-#: The documented ``data``/``paging`` fields of every tool's response (see tools/gen_output_schemas.py).
-FIELDS_FILE = Path(__file__).with_name("output_fields.json")
+__all__ = ["output_schema"]
 
 _INT = {"type": "integer"}
 _TRUNCATED = {
@@ -47,14 +43,9 @@ _TRUNCATED = {
 }
 
 
-@functools.cache
-def _documented() -> dict[str, Any]:
-    return json.loads(FIELDS_FILE.read_text())
-
-
 def output_schema(endpoint: Endpoint) -> dict[str, Any]:
     """The ``outputSchema`` of ``endpoint``'s tool."""
-    documented = _documented()[endpoint.name]
+    documented = operations()[f"{endpoint.method} {endpoint.path}"]["response"]
     data, paging = documented.get("data", {}), documented.get("paging")
     properties: dict[str, Any] = {}
     if data.get("type") == "object":

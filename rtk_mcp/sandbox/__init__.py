@@ -26,8 +26,8 @@ Layout
 * ``clock.py`` — the time lifecycles follow: real time, or a :class:`ManualClock` a test advances.
 * ``seed.py`` — the demo data with fixed ids (:data:`SEED`), including the telemetry the session
   reports show.
-* ``validate.py`` — request-body checks transcribed from the reference's parameter schemas and the
-  ranges its docs add.
+* ``validate.py`` — request bodies checked with jsonschema against the reference file
+  (:mod:`rtk_mcp.reference`: the parameter schemas and the ranges the docs add).
 
 What it models and what it does not — operation by operation, with reasons — is the fidelity
 checklist in ``docs/sandbox.md``. Where the reference is silent, the choice made is stated there

@@ -22,7 +22,7 @@ from .faults import answer_fault, break_recordings
 from .handlers import ADVANCE, ROUTES, Call, ErrorReply, Reply
 from .seed import build_state
 from .store import LOCK_WAIT_S, SandboxStateError, Store
-from .validate import SPECS, Invalid, O, check
+from .validate import body_problem, takes_body
 
 __all__ = ["API_PREFIX", "STATE_PROBLEM", "sandbox_app"]
 
@@ -65,7 +65,7 @@ class _Sandbox:
         self.store = store
         self.clock = clock
 
-    def run(self, request: Request, raw: bytes, spec: O | None, handler: Callable[[Call], Reply]) -> Response:
+    def run(self, request: Request, raw: bytes, operation: str | None, handler: Callable[[Call], Reply]) -> Response:
         now = self.clock.now()
         try:
             with self.store.transaction() as state:
@@ -76,7 +76,7 @@ class _Sandbox:
                 for advance in ADVANCE:
                     advance(state, now)
                 break_recordings(state, now)
-                body = _body(raw, spec)
+                body = _body(raw, operation)
                 app_id = request.path_params.get("app_id")
                 if app_id is not None and app_id not in state["apps"]:
                     raise ErrorReply(404, "App not found")
@@ -97,10 +97,13 @@ class _Sandbox:
             return Response(status_code=status)
         return JSONResponse(payload, status)
 
-    def endpoint(self, handler: Callable[[Call], Reply], spec: O | None) -> Callable[[Request], Any]:
+    def endpoint(self, handler: Callable[[Call], Reply], operation: str) -> Callable[[Request], Any]:
+        """The route of *operation* (``"POST /{app_id}/meetings"``): a body it documents is checked (after faults)."""
+        reads_body = takes_body(operation)
+
         async def endpoint(request: Request) -> Response:
-            raw = await request.body() if spec is not None else b""
-            return await anyio.to_thread.run_sync(self.run, request, raw, spec, handler)
+            raw = await request.body() if reads_body else b""
+            return await anyio.to_thread.run_sync(self.run, request, raw, operation if reads_body else None, handler)
 
         endpoint.__name__ = handler.__name__
         return endpoint
@@ -144,20 +147,17 @@ class _Sandbox:
         return Response(b"RealtimeKit sandbox: placeholder recording file\n", media_type="application/octet-stream")
 
 
-def _body(raw: bytes, spec: O | None) -> dict[str, Any]:
-    """The request body checked against its spec (an operation without one takes no body)."""
-    if spec is None or not raw.strip():
+def _body(raw: bytes, operation: str | None) -> dict[str, Any]:
+    """The request body checked against the reference (``operation`` is None where it documents no body)."""
+    if operation is None or not raw.strip():
         body: Any = {}
     else:
         try:
             body = json.loads(raw)
         except ValueError as exc:
             raise ErrorReply(400, f"Invalid JSON body: {exc}") from None
-    if spec is not None:
-        try:
-            check(spec, body)
-        except Invalid as exc:
-            raise ErrorReply(400, f"Invalid request body: {exc}") from None
+    if operation is not None and (problem := body_problem(operation, body)) is not None:
+        raise ErrorReply(400, f"Invalid request body: {problem}")
     return body
 
 
@@ -201,8 +201,8 @@ def sandbox_app(
     clock = clock or SystemClock()
     sandbox = _Sandbox(Store(lambda: build_state(clock.now()), state_path, lock_wait=lock_wait), clock)
     routes = [
-        Route(API_PREFIX + path, sandbox.endpoint(handler, SPECS[spec] if spec else None), methods=[method])
-        for method, path, handler, spec in ROUTES
+        Route(API_PREFIX + path, sandbox.endpoint(handler, f"{method} {path}"), methods=[method])
+        for method, path, handler, _ in ROUTES
     ]
     routes += [
         Route("/sandbox-files/sessions/{session_id}/{name}", _serve(sandbox.session_file), methods=["GET"]),
