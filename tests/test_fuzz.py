@@ -319,6 +319,7 @@ def test_valid_arguments_are_never_refused_by_the_sandbox_for_an_undocumented_ru
         status, body = answers[0]  # the API call (content tools may then fetch the file it links)
         if status == 400:
             message = json.loads(body)["error"]["message"]
+            # A bound of the sandbox's own (docs/sandbox.md lists them) says so, and is not worded as the API's.
             assert not message.startswith(("Invalid request body", "Invalid query parameter", "Invalid JSON")) or (
                 message.startswith(_DOCUMENTED_RULES)), (arguments, message)
         assert all(status < 500 for status, _ in answers), (arguments, answers)

@@ -37,8 +37,8 @@ def get_daywise_analytics(call: Call) -> Reply:
     days_asked = (end - start).days + 1  # type: ignore[operator]
     if days_asked > MAX_RANGE_DAYS:
         raise ErrorReply(
-            400, f"Invalid query parameters: start_date {start} to end_date {end} is {days_asked} days; the sandbox "
-            f"answers at most {MAX_RANGE_DAYS} days per call (its own limit). Ask for a shorter range.",
+            400, f"The sandbox answers at most {MAX_RANGE_DAYS} days per call (its own limit, not the API's): "
+            f"start_date {start} to end_date {end} is {days_asked} days. Ask for a shorter range.",
         )
     session_count: dict[str, int] = defaultdict(int)
     session_minutes: dict[str, float] = defaultdict(float)
