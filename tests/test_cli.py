@@ -60,6 +60,7 @@ SAMPLES = {
     "output_schemas": ("on", True),
     "log_level": ("debug", "DEBUG"),
     "transport": None,
+    "stdin_grace": None,
     "host": None,
     "port": None,
     "stateless": None,
