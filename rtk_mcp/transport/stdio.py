@@ -1,24 +1,20 @@
-"""MCP over stdio: the SDK's transport, plus the three things it does not guarantee.
+"""MCP over stdio: the SDK's transport, plus three things it does not guarantee.
 
-- **Every line gets exactly one answer.** The SDK parses each line once; one it cannot read reaches
-  the server as an exception, which the server drops silently, leaving the client waiting forever
-  (modelcontextprotocol/python-sdk#2751, open). Only then is the line looked at again, to answer it
-  with the JSON-RPC error it deserves (a client's responses and notifications are never answered);
-  serving goes on.
-- **Memory stays bounded.** At most :data:`MAX_OPEN_REQUESTS` requests are with the server at once.
-  While that many are open, reading pauses, so a client piping calls faster than they are answered
-  blocks on its writes instead of the process holding them all.
+- **Every line gets the answer it deserves.** The SDK parses each line once; a line it cannot read
+  reaches the server as an exception, which the server drops, and the client waits forever
+  (modelcontextprotocol/python-sdk#2751, open). Only such a line, or a message the SDK did not read
+  as a request, is looked at again (:meth:`_Gate.screen`), and answered with its JSON-RPC error.
+- **Memory stays bounded.** At most :data:`MAX_OPEN_REQUESTS` requests are with the server; while
+  that many are open, reading pauses, so a client piping calls faster than they are answered blocks.
 - **Requests piped before input ends are answered.** At the end of input the SDK's server cancels
-  the requests still running, so ``printf '...' | rtk-mcp`` would lose its last answers. Here the end
-  is held back until every request read is answered or a grace (10 s by default) has run out, counted
-  from the moment the client closes its end of stdin, which Linux reports even while reading is
-  paused; then what is left is answered as closed, as the SDK answers the requests it stops.
+  what still runs, so ``printf '...' | rtk-mcp`` would lose its last answers. The end is held back
+  until every request read is answered or a grace has run out, counted from the client closing stdin
+  (which Linux reports even while reading is paused); what is left is answered as closed, as the SDK does.
 
 Stdout is the SDK's: fd 1 points at stderr while serving, so stray output cannot corrupt the wire.
-Stdin is read here, by a daemon thread: the SDK's reader blocks in a worker thread that cannot be
-left behind, so Ctrl-C waited for the client's next line. Reading in place, fd 0 is not pointed at
-the null device as the SDK's reader does (its helpers for that are private); this server starts no
-child process that could read it.
+Stdin is read by a daemon thread: the SDK's reader blocks in a worker thread nothing can leave
+behind, so Ctrl-C waited for the client's next line. Read in place, fd 0 is not pointed at the null
+device as the SDK's reader does (its helpers for that are private); this server starts no child process.
 """
 
 from __future__ import annotations
@@ -38,7 +34,6 @@ from typing import Any
 import anyio
 import mcp_types as types
 from anyio import from_thread
-from anyio.abc import TaskGroup
 from mcp.server.stdio import stdio_server
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
@@ -61,29 +56,25 @@ _MAX_INT_DIGITS = 4300
 
 @asynccontextmanager
 async def stdio_transport(grace: float = END_OF_INPUT_GRACE) -> AsyncIterator[tuple[Any, Any]]:
-    """``(read_stream, write_stream)`` for ``Server.run``, over the process's stdin and stdout.
-
-    A client that stops reading ends serving quietly: nobody is left to answer.
-    """
+    """``(read_stream, write_stream)`` for ``Server.run`` over stdin and stdout. A client that stops
+    reading ends serving quietly: nobody is left to answer."""
     to_sdk, lines = anyio.create_memory_object_stream[str](0)
     try:
-        async with (stdio_server(stdin=lines) as (from_client, to_client),  # type: ignore[arg-type]
-                    anyio.create_task_group() as tasks):
-            gate = _Gate(from_client, to_client.clone(), tasks, grace)
+        async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
+            gate = _Gate(from_client, to_client.clone(), grace)
             token = anyio.lowlevel.current_token()
             threading.Thread(target=_read_stdin, args=(gate, to_sdk, token), daemon=True).start()
             threading.Thread(target=_watch_hangup, args=(gate, token), daemon=True).start()
             try:
                 yield gate, _Settling(to_client, gate)
             finally:
-                tasks.cancel_scope.cancel()  # the grace, if it is still running
                 gate.replies.close()
     except* BrokenPipeError:
         logger.info("the client closed its end of stdout; serving stopped")
 
 
 def _read_stdin(gate: _Gate, to_sdk: Any, token: Any) -> None:
-    """Hand stdin to the SDK line by line, each as soon as it takes one (so reading pauses with it)."""
+    """Hand stdin to the SDK line by line, each once it takes the one before (so reading pauses with it)."""
     # A reader of fd 0 of its own: one blocked in sys.stdin's would hold its lock at the exit, which
     # Python's finalisation then waits for in vain. As the SDK's: UTF-8, universal newlines.
     text = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115 (never closed: fd 0 stays)
@@ -95,9 +86,8 @@ def _read_stdin(gate: _Gate, to_sdk: Any, token: Any) -> None:
 
 
 def _watch_hangup(gate: _Gate, token: Any) -> None:
-    """Start the grace once the client closes its end of stdin, however much is left unread. Polling
-    for no event but POLLRDHUP reports only that (and, always, POLLHUP and errors); elsewhere than
-    Linux, the grace starts when reading reaches the end."""
+    """Start the grace once the client closes its end of stdin, lines left unread or not: polled for
+    POLLRDHUP alone, Linux reports just that (and hang-ups). Elsewhere the grace starts when reading ends."""
     if not hasattr(select, "POLLRDHUP"):
         return
     poller = select.poll()
@@ -111,9 +101,6 @@ class _Wrapper:
     """Closing passed on to the SDK's stream underneath."""
 
     _inner: Any
-
-    def close(self) -> None:
-        self._inner.close()
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -129,13 +116,12 @@ class _Gate(_Wrapper):
     """The server's read stream: the SDK's messages, lines it could not read answered, and requests
     let through only while fewer than :data:`MAX_OPEN_REQUESTS` are open."""
 
-    def __init__(self, inner: Any, replies: Any, tasks: TaskGroup, grace: float) -> None:
-        self._inner, self.replies, self._tasks, self._grace = inner, replies, tasks, grace
+    def __init__(self, inner: Any, replies: Any, grace: float) -> None:
+        self._inner, self.replies, self._grace = inner, replies, grace
         self._lines: deque[str] = deque()  # handed to the SDK, their message not yet received
-        #: Open requests by exact id: ``"7"`` and ``7`` are two ids in JSON-RPC.
-        self._open: Counter[tuple[type, Any]] = Counter()
+        self._open: Counter[tuple[type, Any]] = Counter()  # by exact id: "7" and 7 are two ids in JSON-RPC
         self._changed = anyio.Event()
-        self._grace_started = self._grace_over = False
+        self._deadline = math.inf  # when the grace is over
 
     async def deliver(self, to_sdk: Any, line: str) -> None:
         self._lines.append(line)
@@ -145,26 +131,19 @@ class _Gate(_Wrapper):
         return self
 
     async def __anext__(self) -> SessionMessage:
-        try:
-            return await self.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-
-    async def receive(self) -> SessionMessage:
         while True:
             try:
                 item = await self._inner.receive()
             except anyio.EndOfStream:
                 self.start_grace()
-                await self._until(lambda: not self._open)
-                raise
+                if not await self._until(lambda: not self._open):
+                    logger.info("input ended; stopping with requests still unanswered after the grace period")
+                raise StopAsyncIteration from None
             line = self._lines.popleft()
-            if isinstance(item, Exception):
-                item = await self._unread(line, item)
-            elif not isinstance(item.message, types.JSONRPCRequest):
-                item = await self._misread(line, item)
-            if item is None:
-                continue
+            if isinstance(item, Exception) or not isinstance(item.message, types.JSONRPCRequest):
+                item = await self.screen(line, item)  # the hot path, a request read, skips this
+                if item is None:
+                    continue
             message = item.message
             if isinstance(message, types.JSONRPCRequest):
                 if not await self._until(lambda: self._open.total() < MAX_OPEN_REQUESTS):
@@ -173,79 +152,58 @@ class _Gate(_Wrapper):
                 self._open[_exact(message.id)] += 1
                 # The SDK calls on_request_unanswered for a request it settles without an answer.
                 return SessionMessage(message, ServerMessageMetadata(
-                    on_request_unanswered=partial(self._settled, message.id)))
+                    on_request_unanswered=partial(self.settle, message.id)))
             if isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
                 cancelled = cancelled_request_id_from_params(message.params)
                 if cancelled is not None and _exact(cancelled) not in self._open:
                     continue  # the SDK would take it for the request whose id reads the same ("7" for 7)
             return item
 
-    async def _unread(self, line: str, failure: Exception) -> SessionMessage | None:
-        """A line the SDK could not read: the message itself if only lone surrogates (what JavaScript
-        leaves when it cuts an emoji in half) stopped it, repaired; otherwise ``None``, once the error
-        it deserves is sent (a blank line or a client's response is never answered)."""
-        if not line.strip():
-            return None
+    async def screen(self, line: str, item: SessionMessage | Exception) -> SessionMessage | None:
+        """``item`` as the server should have it, or ``None`` once the error it deserves is sent. A
+        notification or response with a method and an id is a misread request (an id of the wrong type;
+        a result or error besides); lone surrogates (JavaScript cutting an emoji in half) are repaired."""
         try:
             message = json.loads(line, parse_int=_integer)
         except RecursionError:
             return await self._refuse(None, types.INVALID_REQUEST, "Invalid Request: nested too deeply to be read")
         except ValueError:
-            return await self._refuse(None, types.PARSE_ERROR, "Parse error: the line is not valid JSON")
-        if isinstance(message, dict) and "method" not in message and ("result" in message or "error" in message):
+            return await self._refuse(None, types.PARSE_ERROR, "Parse error: the line is not valid JSON") \
+                if line.strip() else None
+        members = message.keys() if isinstance(message, dict) else set()
+        if isinstance(item, SessionMessage):
+            if {"method", "id"} <= members:
+                return await self._refuse(_readable_id(message), types.INVALID_REQUEST,
+                                          "Invalid Request: a request has a string or integer id and no result or error")
+            return item
+        if "method" not in members and members & {"result", "error"}:
             logger.info("dropped a response from the client that is not valid JSON-RPC")
             return None
         with suppress(ValueError, RecursionError):
             text = json.dumps(message, ensure_ascii=False)
             if _LONE_SURROGATE.search(text):
-                repaired = types.jsonrpc_message_adapter.validate_json(_LONE_SURROGATE.sub("\ufffd", text))
-                return await self._misread(line, SessionMessage(repaired))
-        return await self._refuse(_readable_id(message), types.INVALID_REQUEST, f"Invalid Request: {_reason(failure, message)}")
-
-    async def _misread(self, line: str, item: SessionMessage) -> SessionMessage | None:
-        """A message the SDK read as a notification or response although it has a method and an id:
-        a request with an id of the wrong type, or carrying a result or error (answered as invalid)."""
-        if isinstance(item.message, types.JSONRPCRequest):
-            return item
-        with suppress(ValueError, RecursionError):
-            message = json.loads(line, parse_int=_integer)
-            if isinstance(message, dict) and {"method", "id"} <= message.keys():
-                return await self._refuse(_readable_id(message), types.INVALID_REQUEST,
-                                          "Invalid Request: a request has a string or integer id, and no result or error")
-        return item
+                repaired = SessionMessage(types.jsonrpc_message_adapter.validate_json(_LONE_SURROGATE.sub("\ufffd", text)))
+                return repaired if isinstance(repaired.message, types.JSONRPCRequest) else await self.screen(line, repaired)
+        return await self._refuse(_readable_id(message), types.INVALID_REQUEST, f"Invalid Request: {_reason(item, message)}")
 
     async def _refuse(self, request_id: Any, code: int, text: str) -> None:
         error = types.ErrorData(code=code, message=text)
         await self.replies.send(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
 
+    def start_grace(self) -> None:
+        self._deadline = min(self._deadline, anyio.current_time() + self._grace)
+        self._signal()
+
     async def _until(self, condition: Callable[[], bool]) -> bool:
         """Wait until ``condition`` holds or the grace is over; whether it held in time."""
-        while not (self._grace_over or condition()):
-            await self._changed.wait()
-        return not self._grace_over
+        while not condition() and anyio.current_time() < self._deadline:
+            with anyio.move_on_after(self._deadline - anyio.current_time()):
+                await self._changed.wait()
+        return anyio.current_time() < self._deadline
 
-    def settle(self, request_id: Any) -> None:
+    async def settle(self, request_id: Any) -> None:
         """A request was answered (or settled without an answer): its place frees up."""
-        key = _exact(request_id)
-        if self._open[key]:
-            self._open[key] -= 1
-            if not self._open[key]:
-                del self._open[key]
-            self._signal()
-
-    async def _settled(self, request_id: Any) -> None:
-        self.settle(request_id)
-
-    def start_grace(self) -> None:
-        if not self._grace_started:
-            self._grace_started = True
-            self._tasks.start_soon(self._run_grace)
-
-    async def _run_grace(self) -> None:
-        await anyio.sleep(self._grace)
-        if self._open:
-            logger.info("input ended; stopping with requests still unanswered after the grace period")
-        self._grace_over = True
+        self._open -= Counter((_exact(request_id),))  # ids with no request open drop out
         self._signal()
 
     def _signal(self) -> None:
@@ -262,7 +220,7 @@ class _Settling(_Wrapper):
     async def send(self, item: SessionMessage) -> None:
         await self._inner.send(item)
         if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)) and item.message.id is not None:
-            self._gate.settle(item.message.id)
+            await self._gate.settle(item.message.id)
 
 
 def _exact(request_id: Any) -> tuple[type, Any]:
@@ -280,12 +238,10 @@ def _readable_id(message: Any) -> str | int | None:
     return request_id if isinstance(request_id, int) and not isinstance(request_id, bool) else None
 
 
-def _reason(failure: Exception, message: Any) -> str:
-    """Why the SDK refused ``message``, from its own error: for a request, or else a notification."""
-    errors = failure.errors() if isinstance(failure, ValidationError) else []
-    if not errors:
-        return str(failure)
+def _reason(failure: Any, message: Any) -> str:
+    """Why the SDK refused ``message``, in its own words: as a request if it has an id, else as a notification."""
     member = "JSONRPCRequest" if isinstance(message, dict) and "id" in message else "JSONRPCNotification"
+    errors = failure.errors() if isinstance(failure, ValidationError) else [{"type": "", "loc": (), "msg": str(failure)}]
     error = next((e for e in errors if e["loc"][:1] == (member,)), errors[0])
     if error["type"] == "json_invalid":  # valid JSON all the same: beyond what the SDK's parser reads
         return f"the server cannot read it ({error['msg'].removeprefix('Invalid JSON: ')})"
