@@ -252,7 +252,7 @@ async def _serve_stdio(settings: Settings, endpoints: list[Endpoint]) -> int:
 
     server = _make_server(settings, endpoints)
     print(_startup_line(settings, endpoints, "stdio"), file=sys.stderr)
-    async with stdio_transport() as (read_stream, write_stream):
+    async with stdio_transport(settings.stdin_grace) as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
     return 0
 

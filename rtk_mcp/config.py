@@ -170,6 +170,9 @@ class Settings:
     # How MCP is served.
     transport: str = _option("stdio", None, "stdio, or Streamable HTTP at http://HOST:PORT/mcp", flag="--transport",
                              scope=SERVE, choices=("stdio", "http"))
+    stdin_grace: float = _option(10.0, None, "stdio: seconds the requests read before stdin closes may still take "
+                                 "to be answered", flag="--stdin-grace", scope=SERVE, parse=_positive_seconds,
+                                 metavar="SECONDS")
     host: str = _option("127.0.0.1", None, "--transport http: address to bind (any other than loopback needs "
                         "RTK_MCP_HTTP_TOKEN)", flag="--host", scope=SERVE)
     port: int = _option(8000, None, "--transport http: port", flag="--port", scope=SERVE, parse=_port)

@@ -61,6 +61,7 @@ SAMPLES = {
     "confirm": ("0", False),
     "log_level": ("debug", "DEBUG"),
     "transport": None,
+    "stdin_grace": None,
     "host": None,
     "port": None,
     "stateless": None,

@@ -1,9 +1,9 @@
 """Serving over stdio (``rtk_mcp/transport/stdio.py``), driven as a client drives it: a real subprocess.
 
 stdout carries only JSON-RPC even when something prints; input of any shape never stops serving;
-requests read before the end of input are answered (within a bounded grace) before the process exits;
-work in flight is bounded, while cancellations and pings still get through; a client that goes away
-ends the process quietly; descriptors are left blocking.
+requests piped before the end of input are answered (within a bounded grace) before the process exits;
+work in flight is bounded and reading pauses while it is full; a cancellation names one exact id; a
+client that goes away ends the process quietly; descriptors are left blocking.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import pytest
 
-from rtk_mcp.transport.stdio import MAX_OPEN_REQUESTS, MAX_WAITING_CHARS
-from rtk_mcp.transport.wire import MAX_LINE_CHARS
+from rtk_mcp.transport.stdio import MAX_OPEN_REQUESTS
 from tests.stdio_session import (
     INITIALIZE,
     INITIALIZED,
@@ -59,6 +58,25 @@ async def main():
 anyio.run(main)
 """
 
+#: A server whose one tool takes a moment, so requests are still running when input ends.
+SLOW_SERVER = """
+import anyio
+import mcp_types as types
+from mcp.server.lowlevel import Server
+from rtk_mcp.transport.stdio import stdio_transport
+
+async def call_tool(ctx, params):
+    await anyio.sleep(0.2)
+    return types.CallToolResult(content=[types.TextContent(type="text", text="done")])
+
+async def main():
+    server = Server("slow", on_call_tool=call_tool)
+    async with stdio_transport() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+anyio.run(main)
+"""
+
 
 def _text(answer: dict) -> str:
     return answer["result"]["content"][0]["text"]
@@ -80,31 +98,43 @@ async def test_stray_output_goes_to_stderr_and_stdout_carries_only_json_rpc() ->
     assert after == b"after serving\n"  # stdout is the wire again once serving is over
 
 
-async def test_garbage_and_an_overlong_line_neither_stop_serving_nor_take_memory() -> None:
+async def test_garbage_and_a_long_line_do_not_stop_serving() -> None:
     async with stdio_session("--sandbox") as server:
         await server.initialize()
-        await server.write(b"not json at all\n\n")
-        # Over the line cap (100 MiB): read piece by piece and dropped, never held whole.
-        await server.write(jsonrpc_lines(tool_call(5, "list_apps", {"fields": ["x" * (100 << 20)]})))
-        # Within it, a call is read and refused by the string limit, naming the field.
-        long_field = await server.call("list_apps", {"fields": ["x" * (MAX_LINE_CHARS // 2)]})
+        await server.write(b"not json at all\n\n[]\n")
+        # A long line is read whole, and the call refused by the string limit, naming the field.
+        long_field = await server.call("list_apps", {"fields": ["x" * (1 << 20)]})
         after = await server.call("list_apps")
-        peak = server.peak_rss_mb()
     # Each unreadable line is answered as JSON-RPC requires (the blank one is nothing to answer).
     assert [a["error"]["code"] for a in server.answers.get(None, [])] == [-32700, -32600]
-    assert 5 not in server.answers  # its id was never read
     assert long_field["isError"] and "'fields'" in long_field["content"][0]["text"]
     assert "Sandbox App" in after["content"][0]["text"]
-    assert peak < 200, f"peak memory {peak:.0f} MB"
 
 
-async def test_requests_piped_before_input_ends_are_all_answered() -> None:
-    """``printf '...' | rtk-mcp``: the end of input comes right after the last request."""
-    async with stdio_session("--sandbox") as server:
-        await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, *(tool_call(n, "list_apps") for n in range(1, 6))))
-        assert await server.end_input() == 0
-    assert sorted(server.answers) == [0, 1, 2, 3, 4, 5]
-    assert all("Sandbox App" in _text(server.answers[n][0]) for n in range(1, 6))
+async def test_requests_piped_before_input_ends_are_all_answered_in_every_run() -> None:
+    """``printf '...' | rtk-mcp``: the end of input comes right after the last request, while all of
+    them are still being served. Twenty runs, four at a time, as the race is not the same each time;
+    a server with one slow tool (lighter to start than rtk-mcp) stands in for it."""
+    piped = jsonrpc_lines(INITIALIZE, INITIALIZED, *(tool_call(n, "slow") for n in range(1, 11)),
+                          *({"jsonrpc": "2.0", "id": n, "method": "ping"} for n in range(11, 21)))
+    outputs: list[bytes] = []
+    at_a_time = anyio.CapacityLimiter(4)
+
+    async def run_once() -> None:
+        async with at_a_time:
+            done = await anyio.run_process([sys.executable, "-c", SLOW_SERVER], input=piped, cwd=ROOT,
+                                           env=clean_env(), check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as runs:
+            for _ in range(20):
+                runs.start_soon(run_once)
+    for stdout in outputs:
+        answers = [json.loads(line) for line in stdout.splitlines()]
+        assert sorted(answer["id"] for answer in answers) == list(range(21))
+        assert all("result" in answer for answer in answers)
 
 
 class HeldMeetings(JsonHandler):
@@ -185,30 +215,43 @@ async def test_a_call_still_waiting_on_the_api_when_input_ends_is_answered(held_
     assert len(server.answers[7]) == 2 and all('"m1"' in _text(answer) for answer in server.answers[7])
 
 
-async def test_calls_that_outlast_the_grace_are_answered_as_cancelled_and_the_process_exits(held_api) -> None:
-    """Calls with the server and requests still queued behind them alike (a call, and tools/list, which
-    the server would answer without waiting on anything): nothing is dropped unanswered."""
+async def test_calls_that_outlast_the_grace_are_answered_as_closed_and_the_process_exits(held_api) -> None:
+    """The server is full, so reading has paused with requests still unread behind the calls (a call,
+    and tools/list, which the server would answer without waiting on anything): the grace counts from
+    the client closing stdin all the same, and nothing is dropped unanswered."""
     calls = _calls(1001, MAX_OPEN_REQUESTS + 2)
     listings = [{"jsonrpc": "2.0", "id": f"list-{n}", "method": "tools/list"} for n in range(3)]
-    async with stdio_session(env=_live(held_api.url)) as server:
+    async with stdio_session("--stdin-grace", "1", env=_live(held_api.url)) as server:
         await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, *calls, *listings))
         await held_api.until_arrived(MAX_OPEN_REQUESTS)
-        assert await server.end_input() == 0  # nothing is released: only the grace ends the calls
+        with anyio.fail_after(15):  # far below the API timeout (30 s): only the grace ends the calls
+            assert await server.end_input() == 0
     for request in calls + listings:
         (answer,) = server.answers[request["id"]]
-        assert "error" in answer or answer["result"].get("isError")
+        assert answer["error"]["code"] == -32000, answer  # "Connection closed", as the SDK answers
 
 
-@pytest.mark.parametrize("request_id", [9, "9"], ids=["same id", "id as a string, correlated as the SDK does"])
-async def test_a_call_the_client_cancelled_does_not_hold_the_process_at_end_of_input(held_api, request_id) -> None:
+async def test_a_call_the_client_cancelled_does_not_hold_the_process_at_end_of_input(held_api) -> None:
     async with stdio_session(env=_live(held_api.url)) as server:
         await server.write(jsonrpc_lines(INITIALIZE, INITIALIZED, tool_call(9, "list_meetings")))
         await held_api.until_arrived(1)
-        await server.write(jsonrpc_lines(_cancel(request_id), _cancel(True)))  # a bool is no id: ignored
+        await server.write(jsonrpc_lines(_cancel(9), _cancel(True)))  # a bool is no id: ignored
         await server.process.stdin.aclose()
         with anyio.fail_after(5):  # well inside the grace: nothing was left to wait for
             assert await server.process.wait() == 0
     assert 9 not in server.answers  # a cancelled request gets no answer
+
+
+async def test_cancelling_id_string_7_leaves_request_7_alone(held_api) -> None:
+    """``"7"`` and ``7`` are two ids in JSON-RPC, though the SDK correlates them as one."""
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.initialize()
+        await server.send(tool_call(7, "list_meetings"))
+        await held_api.until_arrived(1)
+        await server.send(_cancel("7"))
+        await server.request("tools/list", {})  # answered after the cancellation was read
+        held_api.release_all()
+        assert '"m1"' in _text(await server.answer_to(7))
 
 
 async def test_at_most_max_open_requests_reach_the_api_and_the_rest_are_answered_in_turn(held_api) -> None:
@@ -218,9 +261,6 @@ async def test_at_most_max_open_requests_reach_the_api_and_the_rest_are_answered
         await server.initialize()
         await server.send(*calls)
         await held_api.until_arrived(MAX_OPEN_REQUESTS)
-        # A ping read after every call is answered while all of them are held: the server is still heard.
-        await server.send({"jsonrpc": "2.0", "id": "ping", "method": "ping"})
-        assert (await server.answer_to("ping", timeout=10))["result"] == {}
         assert not ids & set(server.answers)
         # A place frees only when a call is answered: let one go, and the first one queued comes in.
         held_api.release(1)
@@ -235,88 +275,21 @@ async def test_at_most_max_open_requests_reach_the_api_and_the_rest_are_answered
     assert all(len(server.answers[n]) == 1 and '"m1"' in _text(server.answers[n][0]) for n in ids)
 
 
-async def test_while_the_server_is_full_a_cancellation_frees_an_open_call_and_drops_a_queued_one(held_api) -> None:
-    calls = _calls(1001, MAX_OPEN_REQUESTS + 8)
-    first_queued = 1001 + MAX_OPEN_REQUESTS
-    open_call, queued_call = 1005, first_queued + 1
+async def test_reading_pauses_while_the_server_is_full(held_api) -> None:
+    """A request read while :data:`MAX_OPEN_REQUESTS` are open waits for a place, and nothing behind it
+    is read meanwhile (not even a ping): the client's writes block instead of the process's memory growing."""
     async with stdio_session(env=_live(held_api.url)) as server:
         await server.initialize()
-        await server.send(*calls)
+        await server.send(*_calls(1001, MAX_OPEN_REQUESTS + 1), {"jsonrpc": "2.0", "id": "probe", "method": "ping"})
         await held_api.until_arrived(MAX_OPEN_REQUESTS)
-        await server.send(_cancel(open_call), _cancel(str(queued_call)))  # "1066" names 1066, as the SDK reads ids
-        # Nothing is released, yet a place frees (the server cancelled the open call) and the queue moves on.
-        await held_api.until_arrived(MAX_OPEN_REQUESTS + 1)
-        assert held_api.arrived[MAX_OPEN_REQUESTS] == f"call-{first_queued}"
-        held_api.release_all()
-        for call in calls:
-            if call["id"] not in (open_call, queued_call):
-                await server.answer_to(call["id"])
-        with anyio.fail_after(5):  # well inside the grace: nothing is left to wait for
-            assert await server.end_input() == 0
-    assert open_call not in server.answers and queued_call not in server.answers  # no answer is due
-    assert f"call-{queued_call}" not in held_api.arrived  # the queued call never reached the API
-    assert len(held_api.arrived) == len(calls) - 1
-
-
-async def test_a_request_reusing_an_open_id_waits_for_its_answer_and_pings_pass_the_line(held_api) -> None:
-    """An answer frees the allowance of the request it answers: pings reusing the ids of held calls wait
-    for those calls (they would otherwise let further calls past the bound), while a ping of its own
-    passes the calls waiting in line."""
-    calls = _calls(1001, MAX_OPEN_REQUESTS)
-    reusing = [{"jsonrpc": "2.0", "id": call["id"], "method": "ping"} for call in calls[:10]]
-    more = _calls(2001, 8)
-    async with stdio_session(env=_live(held_api.url)) as server:
-        await server.initialize()
-        await server.send(*calls)
-        await held_api.until_arrived(MAX_OPEN_REQUESTS)
-        await server.send(*reusing, *more, {"jsonrpc": "2.0", "id": "probe", "method": "ping"})
-        assert (await server.answer_to("probe", timeout=10))["result"] == {}
-        assert not {call["id"] for call in calls + more} & set(server.answers)
-        assert len(held_api.arrived) == MAX_OPEN_REQUESTS
-        held_api.release_all()
-        for message in calls + more:
-            await server.answer_to(message["id"])
-        with anyio.fail_after(5):
-            assert await server.end_input() == 0
-    assert held_api.peak == MAX_OPEN_REQUESTS
-    # Each call id is answered twice (the call, then the ping reusing it), the others once.
-    assert all(len(server.answers[call["id"]]) == 2 for call in calls[:10])
-    assert all(len(server.answers[m["id"]]) == 1 for m in calls[10:] + more)
-
-
-async def test_a_call_is_not_held_up_behind_one_reusing_an_open_id(held_api) -> None:
-    async with stdio_session(env=_live(held_api.url)) as server:
-        await server.initialize()
-        await server.send(tool_call(1001, "list_meetings"))
-        await held_api.until_arrived(1)
-        await server.send(tool_call(1001, "list_meetings", {"search": "fast"}),
-                          tool_call(1002, "list_meetings", {"search": "fast"}))
-        assert '"m1"' in _text(await server.answer_to(1002, timeout=10))  # while 1001 is still held
-        assert 1001 not in server.answers
-        held_api.release_all()
-        with anyio.fail_after(5):  # well inside the grace: both calls under 1001 get their answers first
-            assert await server.end_input() == 0
-    assert len(server.answers[1001]) == 2 and len(server.answers[1002]) == 1
-
-
-async def test_reading_pauses_once_the_requests_waiting_in_line_are_large(held_api) -> None:
-    """The line is bounded by size as well as by number: a few requests near the line cap fill it, and
-    nothing more is read (not even a ping) until the calls with the server move."""
-    big = [tool_call(2001 + n, "list_meetings", {"search": "x" * (MAX_LINE_CHARS - 200)})
-           for n in range(MAX_WAITING_CHARS // MAX_LINE_CHARS + 2)]
-    async with stdio_session(env=_live(held_api.url)) as server, anyio.create_task_group() as writers:
-        await server.initialize()
-        await server.send(*_calls(1001, MAX_OPEN_REQUESTS))
-        await held_api.until_arrived(MAX_OPEN_REQUESTS)
-        writers.start_soon(server.send, *big, {"jsonrpc": "2.0", "id": "probe", "method": "ping"})
-        with anyio.move_on_after(3) as unanswered:
-            await server.answer_to("probe", timeout=10)
-        assert unanswered.cancelled_caught, "the ping behind a full line was read"
-        held_api.release_all()
+        with anyio.move_on_after(1) as unanswered:
+            await server.answer_to("probe")
+        assert unanswered.cancelled_caught, "a ping behind a full server was read"
+        held_api.release(2)  # one place for the call waiting, one for the call it lets in: the ping goes next
         assert (await server.answer_to("probe"))["result"] == {}
-        for call in big:  # over the string limit: refused, naming the field, once read
-            assert "'search'" in _text(await server.answer_to(call["id"]))
+        held_api.release_all()
         assert await server.end_input() == 0
+    assert held_api.peak == MAX_OPEN_REQUESTS
 
 
 async def test_invalid_utf8_and_bare_carriage_returns_still_get_answers() -> None:

@@ -1,11 +1,11 @@
 """Flood rtk-mcp's stdio with calls from a client that does not read for a while; report memory and answers.
 
-    python tools/flood.py [--calls 300000] [--pause 10]
+    python tools/flood.py [--calls 200000] [--pause 10]
 
-Starts ``rtk-mcp --sandbox``, writes ``--calls`` requests as fast as the server takes them (tool calls
-with invalid arguments and pings, which the server answers itself: calls that reach the API are
-bounded by its rate limits, 250 per 10 s, not by the transport), reads nothing for ``--pause``
-seconds, then reads every answer. Prints the server's peak resident memory (VmHWM) after the pause
+Starts ``rtk-mcp --sandbox``, writes ``--calls`` requests as fast as the server takes them (half tool
+calls with invalid arguments, half pings, which the server answers itself: calls that reach the API
+are bounded by its rate limits, 250 per 10 s, not by the transport), reads nothing for ``--pause``
+seconds (the server fills its 64 places and stops reading), then reads every answer. Prints the server's peak resident memory (VmHWM) after the pause
 and at the end, and whether every request was answered exactly once. Linux only (/proc).
 """
 
@@ -30,7 +30,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=300_000)
+    parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--pause", type=float, default=10.0, help="seconds the client reads nothing")
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, "-m", "rtk_mcp", "--sandbox"], stdin=subprocess.PIPE,

@@ -38,7 +38,6 @@ from rtk_mcp.api.ratelimit import RateLimiter
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings, share_of
 from rtk_mcp.sanitize import mask, maskable, strip_invisible
-from rtk_mcp.transport.wire import deeper_than
 
 __all__ = ["RealtimeKitClient", "Reply", "outcome_hint", "shown_url"]
 
@@ -57,6 +56,18 @@ _MAX_REDIRECTS = 3
 #: Answers nested deeper than this are not read: no RealtimeKit response comes close, and walking
 #: one that does would recurse as deep.
 MAX_RESPONSE_DEPTH = 64
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit``, measured level by level: walking it by recursion
+    would recurse as deep as it nests."""
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())]
+        if not level:
+            return False
+    return True
 
 
 

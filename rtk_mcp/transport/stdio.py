@@ -1,186 +1,106 @@
-"""MCP over stdio: the SDK's transport, with every line answered and a bound on work in flight.
+"""MCP over stdio: the SDK's transport, plus three things it does not guarantee.
 
-The SDK's ``stdio_server`` owns the reading and writing: it serves from private duplicates of fd 0
-and fd 1 and points fd 1 at stderr meanwhile, so stray output cannot corrupt the JSON-RPC stream.
-Three things it does not do are added as thin wrappers around its streams, with no task or queue of
-their own on the way of a message (every hop between tasks costs each call its share of a loop turn):
+- **Every line gets the answer it deserves.** The SDK parses each line once; a line it cannot read
+  reaches the server as an exception, which the server drops, and the client waits forever
+  (modelcontextprotocol/python-sdk#2751, open). Only such a line, or a message the SDK did not read
+  as a request, is looked at again (:meth:`_Gate.screen`), and answered with its JSON-RPC error.
+- **Memory stays bounded.** At most :data:`MAX_OPEN_REQUESTS` requests are with the server; while
+  that many are open, reading pauses, so a client piping calls faster than they are answered blocks.
+- **Requests piped before input ends are answered.** At the end of input the SDK's server cancels
+  what still runs, so ``printf '...' | rtk-mcp`` would lose its last answers. The end is held back
+  until every request read is answered or a grace has run out, counted from the client closing stdin
+  (which Linux reports even while reading is paused); what is left is answered as closed, as the SDK does.
 
-- **Every line is answered.** The SDK drops a line it cannot parse, and the client waits forever.
-  Each raw line is screened first (:mod:`rtk_mcp.transport.wire`), inside the SDK's own reading; a line the
-  server cannot take is answered with the JSON-RPC error the specification names, and serving goes on.
-- **Bounded work.** A client may pipe calls faster than the API answers them. At most
-  :data:`MAX_OPEN_REQUESTS` requests are with the server at once, one per id (a request reusing an
-  open id waits for its answer, as an id names one request at a time, without holding up others; a
-  script that reuses one id for every call has them served one after another). Requests read while
-  there is no room wait in arrival order, up to as many again and :data:`MAX_WAITING_CHARS` of lines;
-  only then does reading pause, so the client's writes block instead of the process's memory growing
-  (a line, and a message, are bounded too: :mod:`rtk_mcp.transport.wire`). Until then reading goes on, so a
-  ``notifications/cancelled`` reaches the server at once (one naming a request still waiting removes
-  it: no answer is due), and a ``ping`` is answered at once: it needs nothing but the server, so it
-  passes the line, within an allowance of its own.
-- **Answers for what was read before input ends.** At the end of input the SDK cancels the requests
-  still running, so ``printf '...' | rtk-mcp`` loses its last answers. Here the end is held back
-  until each request read is answered, cancelled by the client, or a grace period has run out (a
-  hung call must not keep the process alive); then what still waits is answered as closed, as the
-  SDK answers the requests it stops. While the line is full nothing is read, so the end of input is
-  seen, and the grace starts, once it moves; each call is bounded by the API timeout meanwhile.
-
-Reading stdin ourselves (so screening sees raw lines) means claiming fd 0 as the SDK would: it is
-served from a private duplicate and points at the null device while serving, so a child process
-cannot steal the client's input; it is restored on exit. Descriptors stay blocking.
+Stdout is the SDK's: fd 1 points at stderr while serving, so stray output cannot corrupt the wire.
+Stdin is read by a daemon thread: the SDK's reader blocks in a worker thread nothing can leave
+behind, so Ctrl-C waited for the client's next line. Read in place, fd 0 is not pointed at the null
+device as the SDK's reader does (its helpers for that are private); this server starts no child process.
 """
 
 from __future__ import annotations
 
-import contextvars
+import json
 import logging
-import os
-import sys
-from collections import deque
+import math
+import re
+import select
+import threading
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from functools import partial
-from io import TextIOWrapper
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any
 
 import anyio
 import mcp_types as types
-from anyio.abc import TaskGroup
+from anyio import from_thread
 from mcp.server.stdio import stdio_server
-from mcp.shared.dispatcher import coerce_request_id
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp.shared.message import ServerMessageMetadata, SessionMessage
-from mcp_types import RequestId
+from pydantic import ValidationError
 
-from rtk_mcp.transport.wire import MAX_LINE_CHARS, overlong_line, screen
-
-__all__ = ["stdio_transport", "MAX_OPEN_REQUESTS"]
+__all__ = ["END_OF_INPUT_GRACE", "MAX_OPEN_REQUESTS", "stdio_transport"]
 
 logger = logging.getLogger("rtk_mcp")
 
-#: How long requests read before the end of input may still run; then serving stops, and those
-#: left are answered as closed.
-END_OF_INPUT_GRACE_SECONDS = 10.0
-#: Requests with the server at once (and, separately, pings). Far above what the API's rate limits
-#: let through, and low enough that a flood of piped calls holds little memory while it waits.
+#: Seconds the requests read before the client closed stdin may still take to be answered.
+END_OF_INPUT_GRACE = 10.0
+#: Requests with the server at once: far above what the API's rate limits let through, and low
+#: enough that a flood of piped calls holds little memory.
 MAX_OPEN_REQUESTS = 64
-#: Characters of the lines waiting for room (and read ahead) at most: a message parsed waits whole,
-#: so besides their number their size is bounded, and reading pauses at whichever comes first.
-MAX_WAITING_CHARS = 4 << 20
+#: After JSON decoding, surrogates can only be lone ones (pairs decode to one character).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Longer integers Python refuses to convert (and converting them would take quadratic time).
+_MAX_INT_DIGITS = 4300
 
 
 @asynccontextmanager
-async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
-    """``(read_stream, write_stream)`` for ``Server.run``, over the process's stdin and stdout.
-
-    A client that stops reading ends serving quietly: nobody is left to answer.
-    """
-    stdin, restore_stdin = _claim_stdin()
+async def stdio_transport(grace: float = END_OF_INPUT_GRACE) -> AsyncIterator[tuple[Any, Any]]:
+    """``(read_stream, write_stream)`` for ``Server.run`` over stdin and stdout. A client that stops
+    reading ends serving quietly: nobody is left to answer."""
+    to_sdk, lines = anyio.create_memory_object_stream[str](0)
     try:
-        lines = _ScreenedLines(_UnownedText(stdin, encoding="utf-8", errors="replace"))
         async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
-            # Our own answers go through clones of the SDK's writer, which ends once every one is closed.
-            screening_replies, closing_replies = to_client.clone(), to_client.clone()
-            lines.answer_through(screening_replies)  # before the SDK's reader first runs
-            async with anyio.create_task_group() as tasks:
-                admission = _Admission(from_client, MAX_OPEN_REQUESTS, tasks, closing_replies, lines.chars)
-                try:
-                    yield admission, _Settling(to_client, admission)
-                finally:
-                    tasks.cancel_scope.cancel()  # a read-ahead still waiting for a line
-                    screening_replies.close()
-                    closing_replies.close()
+            gate = _Gate(from_client, to_client.clone(), grace)
+            token = anyio.lowlevel.current_token()
+            threading.Thread(target=_read_stdin, args=(gate, to_sdk, token), daemon=True).start()
+            threading.Thread(target=_watch_hangup, args=(gate, token), daemon=True).start()
+            try:
+                yield gate, _Settling(to_client, gate)
+            finally:
+                gate.replies.close()
     except* BrokenPipeError:
         logger.info("the client closed its end of stdout; serving stopped")
-    finally:
-        restore_stdin()
 
 
-class _UnownedText(TextIOWrapper):
-    """A text layer that never closes the buffer under it: in place (Windows) that buffer is
-    ``sys.stdin``'s own, which closing at garbage collection would break for the rest of the process."""
-
-    def close(self) -> None:
-        with suppress(ValueError):
-            self.detach()
-
-
-class _ScreenedLines:
-    """The client's lines as the SDK reads them, minus those it cannot take, which are answered.
-
-    A line is read at most :data:`~rtk_mcp.transport.wire.MAX_LINE_CHARS` at a time: a longer one is read on and
-    dropped piece by piece, never held whole, and answered as an invalid request.
-    """
-
-    def __init__(self, source: TextIOWrapper) -> None:
-        self._source = source
-        self._replies: Any = None
-        self.chars: deque[int] = deque()  # of each line passed on, for the SDK's message made of it
-
-    def answer_through(self, replies: Any) -> None:
-        self._replies = replies
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._lines()
-
-    async def _read(self) -> str:
-        return await anyio.to_thread.run_sync(self._source.readline, MAX_LINE_CHARS + 1)
-
-    async def _lines(self) -> AsyncIterator[str]:
-        async with self._replies:
-            while line := await self._read():
-                if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
-                    while (rest := await self._read()) and not rest.endswith("\n"):
-                        pass
-                    screened = overlong_line()
-                else:
-                    screened = screen(line)
-                if screened.reply is not None:
-                    await self._replies.send(SessionMessage(types.JSONRPCError.model_validate(screened.reply)))
-                elif screened.line is not None:
-                    self.chars.append(len(screened.line))
-                    yield screened.line
+def _read_stdin(gate: _Gate, to_sdk: Any, token: Any) -> None:
+    """Hand stdin to the SDK line by line, each once it takes the one before (so reading pauses with it)."""
+    # A reader of fd 0 of its own: one blocked in sys.stdin's would hold its lock at the exit, which
+    # Python's finalisation then waits for in vain. As the SDK's: UTF-8, universal newlines.
+    text = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115 (never closed: fd 0 stays)
+    with suppress(BaseException):  # serving has ended, or is being cancelled: nobody is left to take lines
+        with suppress(OSError):  # a terminal that went away ends input as the end of a pipe does
+            while line := text.readline():
+                from_thread.run(gate.deliver, to_sdk, line, token=token)
+        from_thread.run_sync(to_sdk.close, token=token)
 
 
-def _claim_stdin() -> tuple[BinaryIO, Callable[[], None]]:
-    """A private duplicate of fd 0 to read, with fd 0 pointed at the null device meanwhile."""
-    if sys.platform == "win32":  # no fcntl: read in place, as the SDK does there
-        return sys.stdin.buffer, lambda: None
-    import fcntl
-
-    try:
-        private = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
-    except OSError:
-        return sys.stdin.buffer, lambda: None
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    try:
-        os.dup2(devnull, 0)
-    finally:
-        os.close(devnull)
-
-    def restore() -> None:
-        with suppress(OSError):
-            os.dup2(private, 0)
-
-    # closefd=False: a worker thread may still be blocked reading it after serving ends.
-    return os.fdopen(private, "rb", closefd=False), restore
-
-
-class _Received(NamedTuple):
-    """A message as the SDK parsed it, with the context it was sent in and its line's length."""
-
-    context: contextvars.Context | None
-    item: SessionMessage | Exception
-    chars: int
+def _watch_hangup(gate: _Gate, token: Any) -> None:
+    """Start the grace once the client closes its end of stdin, lines left unread or not: polled for
+    POLLRDHUP alone, Linux reports just that (and hang-ups). Elsewhere the grace starts when reading ends."""
+    if not hasattr(select, "POLLRDHUP"):
+        return
+    poller = select.poll()
+    poller.register(0, select.POLLRDHUP)
+    poller.poll()
+    with suppress(BaseException):  # serving has ended
+        from_thread.run_sync(gate.start_grace, token=token)
 
 
 class _Wrapper:
     """Closing passed on to the SDK's stream underneath."""
 
     _inner: Any
-
-    def close(self) -> None:
-        self._inner.close()
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -192,199 +112,138 @@ class _Wrapper:
         await self.aclose()
 
 
-class _Admission(_Wrapper):
-    """The server's read stream: the client's messages as the SDK parsed them, with requests admitted
-    at most ``limit`` at a time (pings separately), the rest waiting as described above."""
+class _Gate(_Wrapper):
+    """The server's read stream: the SDK's messages, lines it could not read answered, and requests
+    let through only while fewer than :data:`MAX_OPEN_REQUESTS` are open."""
 
-    def __init__(self, inner: Any, limit: int, tasks: TaskGroup, replies: Any, line_chars: deque[int]) -> None:
-        self._inner = inner
-        self._line_chars = line_chars  # the length of each line the SDK parsed, in order
-        self._limit = limit
-        self._tasks = tasks
-        self._replies = replies  # for the requests still waiting when the grace runs out
-        #: Open requests by id, as the SDK correlates ids (``"7"`` is request 7), each marked ``True``
-        #: for a ping. A request reusing an open id waits until that one is answered, so an answer
-        #: always frees the allowance of the request it answers.
-        self._open: dict[RequestId, bool] = {}
-        self._open_count = {False: 0, True: 0}
-        self._waiting: deque[_Received] = deque()  # requests without room yet, in arrival order
-        self._read_ahead: deque[_Received] = deque()  # what reading on while requests wait brought in
-        self._reading_ahead = False
+    def __init__(self, inner: Any, replies: Any, grace: float) -> None:
+        self._inner, self.replies, self._grace = inner, replies, grace
+        self._lines: deque[str] = deque()  # handed to the SDK, their message not yet received
+        self._open: Counter[tuple[type, Any]] = Counter()  # by exact id: "7" and 7 are two ids in JSON-RPC
         self._changed = anyio.Event()
-        self._ended = False
-        self._grace_over = False
-        self.last_context: contextvars.Context | None = None  # the SDK runs each message in its sender's
+        self._deadline = math.inf  # when the grace is over
 
-    def __aiter__(self) -> _Admission:
+    async def deliver(self, to_sdk: Any, line: str) -> None:
+        self._lines.append(line)
+        await to_sdk.send(line)
+
+    def __aiter__(self) -> _Gate:
         return self
 
-    async def __anext__(self) -> SessionMessage | Exception:
-        try:
-            return await self.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-
-    async def receive(self) -> SessionMessage | Exception:
+    async def __anext__(self) -> SessionMessage:
         while True:
-            if self._waiting and (first := self._first_with_room()) is not None:
-                entry = self._waiting[first]
-                del self._waiting[first]
-                return self._admit(entry)
-            if self._read_ahead:
-                entry = self._read_ahead.popleft()
-                if _is_request(entry.item) and not self._has_room(entry.item):  # a ping whose room went meanwhile
-                    self._waiting.append(entry)
+            try:
+                item = await self._inner.receive()
+            except anyio.EndOfStream:
+                self.start_grace()
+                if not await self._until(lambda: not self._open):
+                    logger.info("input ended; stopping with requests still unanswered after the grace period")
+                raise StopAsyncIteration from None
+            line = self._lines.popleft()
+            if isinstance(item, Exception) or not isinstance(item.message, types.JSONRPCRequest):
+                item = await self.screen(line, item)  # the hot path, a request read, skips this
+                if item is None:
                     continue
-            elif self._ended:
-                if self._grace_over:
-                    await self._close_waiting()
-                if not self._waiting and (self._grace_over or not self._open):
-                    raise anyio.EndOfStream
-                await self._changed.wait()
-                continue
-            elif self._reading_ahead or self._waiting:
-                if not self._reading_ahead and self._may_read_ahead():
-                    self._reading_ahead = True
-                    self._tasks.start_soon(self._read_ahead_while_waiting)
-                await self._changed.wait()
-                continue
-            else:
-                entry = await self._read_and_file()
-            if entry is not None:
-                if _is_request(entry.item):
-                    return self._admit(entry)
-                self.last_context = entry.context
-                return entry.item
+            message = item.message
+            if isinstance(message, types.JSONRPCRequest):
+                if not await self._until(lambda: self._open.total() < MAX_OPEN_REQUESTS):
+                    await self._refuse(message.id, types.CONNECTION_CLOSED, "Connection closed")
+                    continue
+                self._open[_exact(message.id)] += 1
+                # The SDK calls on_request_unanswered for a request it settles without an answer.
+                return SessionMessage(message, ServerMessageMetadata(
+                    on_request_unanswered=partial(self.settle, message.id)))
+            if isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
+                cancelled = cancelled_request_id_from_params(message.params)
+                if cancelled is not None and _exact(cancelled) not in self._open:
+                    continue  # the SDK would take it for the request whose id reads the same ("7" for 7)
+            return item
 
-    def settle(self, request_id: RequestId | None) -> None:
-        """A request was answered (or settled without an answer): its allowance frees up."""
-        ping = self._open.pop(coerce_request_id(request_id), None) if request_id is not None else None
-        if ping is not None:
-            self._open_count[ping] -= 1
-            self._signal()
-
-    async def _read_and_file(self) -> _Received | None:
-        """The client's next message, filed (see :meth:`_file`); ``None`` at the end of input too."""
+    async def screen(self, line: str, item: SessionMessage | Exception) -> SessionMessage | None:
+        """``item`` as the server should have it, or ``None`` once the error it deserves is sent. A
+        notification or response with a method and an id is a misread request (an id of the wrong type;
+        a result or error besides); lone surrogates (JavaScript cutting an emoji in half) are repaired."""
         try:
-            item = await self._inner.receive()
-        except anyio.EndOfStream:
-            self._end_of_input()
+            message = json.loads(line, parse_int=_integer)
+        except RecursionError:
+            return await self._refuse(None, types.INVALID_REQUEST, "Invalid Request: nested too deeply to be read")
+        except ValueError:
+            return await self._refuse(None, types.PARSE_ERROR, "Parse error: the line is not valid JSON") \
+                if line.strip() else None
+        members = message.keys() if isinstance(message, dict) else set()
+        if isinstance(item, SessionMessage):
+            if {"method", "id"} <= members:
+                return await self._refuse(_readable_id(message), types.INVALID_REQUEST,
+                                          "Invalid Request: a request has a string or integer id and no result or error")
+            return item
+        if "method" not in members and members & {"result", "error"}:
+            logger.info("dropped a response from the client that is not valid JSON-RPC")
             return None
-        chars = self._line_chars.popleft() if self._line_chars else 0
-        return self._file(_Received(getattr(self._inner, "last_context", None), item, chars))
+        with suppress(ValueError, RecursionError):
+            text = json.dumps(message, ensure_ascii=False)
+            if _LONE_SURROGATE.search(text):
+                repaired = SessionMessage(types.jsonrpc_message_adapter.validate_json(_LONE_SURROGATE.sub("\ufffd", text)))
+                return repaired if isinstance(repaired.message, types.JSONRPCRequest) else await self.screen(line, repaired)
+        return await self._refuse(_readable_id(message), types.INVALID_REQUEST, f"Invalid Request: {_reason(item, message)}")
 
-    def _file(self, entry: _Received) -> _Received | None:
-        """A message just read, if the server is to have it now; ``None`` once it has joined the waiting
-        line (a request without room; a ping, needing only the server, may pass the line) or has
-        withdrawn a request from it (a cancellation: no answer is due)."""
-        item = entry.item
-        if _is_request(item):
-            if (_is_ping(item) or not self._waiting) and self._has_room(item):  # type: ignore[arg-type]
-                return entry
-            self._waiting.append(entry)
-            return None
-        if isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCNotification):
-            if self._withdraws_waiting(item.message):
-                return None
-        return entry
+    async def _refuse(self, request_id: Any, code: int, text: str) -> None:
+        error = types.ErrorData(code=code, message=text)
+        await self.replies.send(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
 
-    def _first_with_room(self) -> int | None:
-        """Where in the line the first request that can go now is: requests reusing the id of an open
-        one wait for its answer, without holding up the others."""
-        if min(self._open_count.values()) >= self._limit:  # the usual state of a full line: no need to look
-            return None
-        return next((at for at, entry in enumerate(self._waiting) if self._has_room(entry.item)), None)
-
-    def _has_room(self, item: SessionMessage | Exception) -> bool:
-        request = item.message  # type: ignore[union-attr]
-        return coerce_request_id(request.id) not in self._open and self._open_count[_is_ping(item)] < self._limit
-
-    def _admit(self, entry: _Received) -> SessionMessage:
-        context, item, _ = entry
-        request = item.message  # type: ignore[union-attr]
-        key, ping = coerce_request_id(request.id), _is_ping(item)
-        self._open[key] = ping
-        self._open_count[ping] += 1
-        self.last_context = context
-        # The SDK calls on_request_unanswered for a request it settles without an answer (cancelled).
-        return SessionMessage(request, ServerMessageMetadata(on_request_unanswered=partial(self._unanswered, key)))
-
-    async def _unanswered(self, key: RequestId) -> None:
-        self.settle(key)
-
-    def _withdraws_waiting(self, note: types.JSONRPCNotification) -> bool:
-        cancelled = cancelled_request_id_from_params(note.params) if note.method == "notifications/cancelled" else None
-        if cancelled is None:
-            return False
-        key = coerce_request_id(cancelled)
-        for entry in self._waiting:
-            if coerce_request_id(entry.item.message.id) == key:  # type: ignore[union-attr]
-                self._waiting.remove(entry)
-                return True
-        return False
-
-    def _may_read_ahead(self) -> bool:
-        """Whether to read on while requests wait: until one of them can go, or the line is full."""
-        return (bool(self._waiting) and self._first_with_room() is None
-                and len(self._waiting) < self._limit and len(self._read_ahead) < self._limit
-                and sum(entry.chars for entry in (*self._waiting, *self._read_ahead)) < MAX_WAITING_CHARS)
-
-    async def _read_ahead_while_waiting(self) -> None:
-        """Read the client's next messages while no request in line can go, so cancellations and pings
-        get through; stops once one can, or the line is full (reading pauses)."""
-        try:
-            while self._may_read_ahead():
-                entry = await self._read_and_file()
-                if self._ended:
-                    return
-                if entry is not None:
-                    self._read_ahead.append(entry)
-                self._signal()
-        finally:
-            self._reading_ahead = False
-            self._signal()
-
-    def _end_of_input(self) -> None:
-        self._ended = True
-        self._tasks.start_soon(self._end_grace)
-
-    async def _end_grace(self) -> None:
-        await anyio.sleep(END_OF_INPUT_GRACE_SECONDS)
-        if self._waiting or self._open:
-            logger.info("input ended; stopping with requests still unanswered after the grace period")
-        self._grace_over = True
+    def start_grace(self) -> None:
+        self._deadline = min(self._deadline, anyio.current_time() + self._grace)
         self._signal()
 
-    async def _close_waiting(self) -> None:
-        """Answer what still waits after the grace as the SDK answers the requests it stops."""
-        waiting, self._waiting = self._waiting, deque()
-        closed = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
-        with anyio.move_on_after(1):  # a client that no longer reads must not hold the exit
-            for _, item, _ in waiting:
-                await self._replies.send(SessionMessage(types.JSONRPCError(
-                    jsonrpc="2.0", id=item.message.id, error=closed)))  # type: ignore[union-attr]
+    async def _until(self, condition: Callable[[], bool]) -> bool:
+        """Wait until ``condition`` holds or the grace is over; whether it held in time."""
+        while not condition() and anyio.current_time() < self._deadline:
+            with anyio.move_on_after(self._deadline - anyio.current_time()):
+                await self._changed.wait()
+        return anyio.current_time() < self._deadline
+
+    async def settle(self, request_id: Any) -> None:
+        """A request was answered (or settled without an answer): its place frees up."""
+        self._open -= Counter((_exact(request_id),))  # ids with no request open drop out
+        self._signal()
 
     def _signal(self) -> None:
         self._changed.set()
         self._changed = anyio.Event()
 
 
-def _is_request(item: SessionMessage | Exception) -> bool:
-    return isinstance(item, SessionMessage) and isinstance(item.message, types.JSONRPCRequest)
-
-
-def _is_ping(item: SessionMessage | Exception) -> bool:
-    return _is_request(item) and item.message.method == "ping"  # type: ignore[union-attr]
-
-
 class _Settling(_Wrapper):
-    """The server's write stream: the SDK's, noting each answer so its request's allowance frees up."""
+    """The server's write stream: the SDK's, noting each answer so its request's place frees up."""
 
-    def __init__(self, inner: Any, admission: _Admission) -> None:
-        self._inner = inner
-        self._admission = admission
+    def __init__(self, inner: Any, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
 
     async def send(self, item: SessionMessage) -> None:
         await self._inner.send(item)
-        if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)):
-            self._admission.settle(item.message.id)
+        if isinstance(item.message, (types.JSONRPCResponse, types.JSONRPCError)) and item.message.id is not None:
+            await self._gate.settle(item.message.id)
+
+
+def _exact(request_id: Any) -> tuple[type, Any]:
+    return type(request_id), request_id
+
+
+def _integer(digits: str) -> int | float:
+    return int(digits) if len(digits) <= _MAX_INT_DIGITS else math.inf
+
+
+def _readable_id(message: Any) -> str | int | None:
+    request_id = message.get("id") if isinstance(message, dict) else None
+    if isinstance(request_id, str):
+        return _LONE_SURROGATE.sub("\ufffd", request_id)
+    return request_id if isinstance(request_id, int) and not isinstance(request_id, bool) else None
+
+
+def _reason(failure: Any, message: Any) -> str:
+    """Why the SDK refused ``message``, in its own words: as a request if it has an id, else as a notification."""
+    member = "JSONRPCRequest" if isinstance(message, dict) and "id" in message else "JSONRPCNotification"
+    errors = failure.errors() if isinstance(failure, ValidationError) else [{"type": "", "loc": (), "msg": str(failure)}]
+    error = next((e for e in errors if e["loc"][:1] == (member,)), errors[0])
+    if error["type"] == "json_invalid":  # valid JSON all the same: beyond what the SDK's parser reads
+        return f"the server cannot read it ({error['msg'].removeprefix('Invalid JSON: ')})"
+    where = ".".join(map(str, error["loc"][1:]))
+    return f"{where}: {error['msg']}" if where else error["msg"]
