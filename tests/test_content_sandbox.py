@@ -67,7 +67,7 @@ async def test_resource_templates_reads_and_links_reach_the_same_content() -> No
             else:
                 unknown = ""
     assert {t.uri_template for t in templates.resource_templates} == {
-        f"realtimekit://sessions/{{session_id}}/{kind}" for kind in ("transcript", "chat", "summary")}
+        f"realtimekit://sessions/{{session_id}}/{kind}{{?app_id}}" for kind in ("transcript", "chat", "summary")}
     body = json.loads(read.contents[0].text)
     assert read.contents[0].mime_type == "application/json"
     assert body["content"]["source"] == SOURCE and body["content"]["utterances"]
