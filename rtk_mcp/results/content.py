@@ -335,7 +335,7 @@ def _norm(name: str) -> str:
 
 
 _UNIT_SUFFIXES = {"ms": "ms", "millis": "ms", "milliseconds": "ms", "s": "s", "sec": "s", "secs": "s", "seconds": "s"}
-_NUMBER = re.compile(r"\d{1,30}(\.\d+)?")
+_NUMBER = re.compile(r"\d+(\.\d+)?")
 _CLOCK = re.compile(r"\d{1,2}(:\d{2}){1,2}([.,]\d+)?")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.I)
 _ID = re.compile(r"(?=[^\s]*\d)[\w.:@+/-]+")  # one token with a digit in it: peer-3, 1f0e…, u_42
@@ -371,6 +371,8 @@ def _columns(sample: list[list[str]], layout: _Layout) -> _Columns | None:
     """Where each field is, judged from the first rows; ``None`` when no text column can be told."""
     if not sample:
         return _Columns({}, header=False, time_unit="ms")
+    if sample[0][0][:1] in ("{", "[", "<"):  # JSON or markup: whatever its commas, not a table
+        return None
     first, unit_hint = sample[0], ""
     named: dict[str, int] = {}
     if not any(_is_time(cell) for cell in first):  # a header holds no times
@@ -411,12 +413,13 @@ def _column(rows: list[list[str]], index: int) -> list[str]:
     return [row[index] for row in rows if index < len(row) and row[index]]
 
 
-def _mostly(cells: list[str], test: Callable[[str], Any]) -> bool:
-    return bool(cells) and sum(1 for cell in cells if test(cell)) >= 0.8 * len(cells)
+def _mostly(cells: list[str], test: Callable[[str], Any], share: float = 0.8) -> bool:
+    return bool(cells) and sum(1 for cell in cells if test(cell)) >= share * len(cells)
 
 
 def _time_column(rows: list[list[str]], width: int) -> int | None:
-    return next((i for i in range(width) if _mostly(_column(rows, i), _is_time)), None)
+    # Most cells, not all: a time column may hold a few odd cells (kept as text).
+    return next((i for i in range(width) if _mostly(_column(rows, i), _is_time, 0.6)), None)
 
 
 def _by_shape(rows: list[list[str]], width: int, named: dict[str, int]) -> dict[str, int] | None:
