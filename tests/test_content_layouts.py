@@ -74,6 +74,9 @@ TRANSCRIPTS: dict[str, tuple[bytes, list[dict[str, Any]]]] = {
     "header in another order, with a unit in the time's name": (
         b"text,speaker,start_seconds,extra\nHello everyone,Alice,12,x\n\"Hi Alice, welcome\",Bob,3725,y\n",
         timed("0:12", "1:02:05")),
+    "header with the unit in camel case; a plural name is no unit": (
+        b"startMs,Timestamps,speaker,transcript\n1000,x,Alice,Hello everyone\n65000,y,Bob,\"Hi Alice, welcome\"\n",
+        timed("0:01", "1:05")),
     "header of unknown names: columns by shape": (
         b"when,who,what\n1500,Alice,Hello everyone\n9000,Bob,\"Hi Alice, welcome\"\n", timed("0:01", "0:09")),
     "no header, seconds from the start (fractions, gaps under 100)": (
@@ -184,6 +187,9 @@ BAD_LINKS = {
     "https://storage.test:99999/t.csv?sig=s3cr3t": "not a valid URL",
     "https://storage.test:abc/t.csv?sig=s3cr3t": "not a valid URL",
     "https://[::1/t.csv?sig=s3cr3t": "not a valid URL",
+    "https://storage.test:0/t.csv?sig=s3cr3t": "not a valid URL",
+    "https://stor%age.test/t.csv?sig=s3cr3t": "not a valid URL",
+    "https://storage..test/t.csv?sig=s3cr3t": "not a valid URL",
     "https://storage.test/t\x00.csv?sig=s3cr3t": "control characters",
     "https://storage.test/t\n.csv?sig=s3cr3t": "control characters",
     "https://storage.test/a b.csv?sig=s3cr3t": "spaces",

@@ -238,6 +238,10 @@ async def attach(api: RealtimeKitClient, endpoint: Endpoint, payload: Any, readi
     return {**payload, "data": {**data, "content": content}}
 
 
+#: A host name or IPv4 address, or (brackets removed) an IPv6 address: what a storage host is.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")
+
+
 def _checked_link(url: str, endpoint: Endpoint, *, live: bool) -> str:
     """``url`` if it is a link the server may fetch; else a clear error naming what is wrong with it."""
     kind, tool = endpoint.reads, endpoint.name
@@ -250,15 +254,17 @@ def _checked_link(url: str, endpoint: Endpoint, *, live: bool) -> str:
         raise refused("contains spaces or control characters")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (parsing the port is the check: "x:99999" or "x:abc" raises)
+        port = parts.port  # parsing it is the check: "x:99999" or "x:abc" raises
     except ValueError:
-        raise refused("is not a valid URL (its host or port cannot be read)")
+        raise refused("is not a valid URL (its host or port cannot be read)") from None
     scheme = parts.scheme.lower()
     if scheme != "https" and not (scheme == "http" and not live):
         raise refused("is not https")
     if not parts.hostname:
         # "https:accounts/..." has no host: fetched as is, it would go to the API's own host.
         raise refused("has no host")
+    if port == 0 or not _HOST.fullmatch(parts.hostname):
+        raise refused("is not a valid URL (its host or port cannot be read)")
     return url
 
 
@@ -349,15 +355,16 @@ def _is_time(cell: str) -> bool:
 
 def _header_cell(row: list[str], names: tuple[str, ...], taken: Iterable[int]) -> tuple[int, str] | None:
     """The column of ``row`` named by the first of ``names`` that names one, and the time unit its
-    name carries (``""`` when none): ``Start Time (ms)`` is ``starttime`` in milliseconds."""
-    cells = [(i, _norm(cell)) for i, cell in enumerate(row) if i not in taken]
-    for name in names:
-        for i, norm in cells:
-            if norm == name:
-                return i, ""
-            if norm.startswith(name) and norm[len(name):] in _UNIT_SUFFIXES:
-                return i, _UNIT_SUFFIXES[norm[len(name):]]
-    return None
+    name ends in as a word of its own (``""`` when none): ``Start Time (ms)`` and ``startMs`` are
+    ``starttime`` and ``start`` in milliseconds; ``Timestamps`` is no unit."""
+    cells = []
+    for i, cell in enumerate(row):
+        words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", cell).lower())
+        if i not in taken and words:
+            cells.append((i, "".join(words), ""))
+            if len(words) > 1 and words[-1] in _UNIT_SUFFIXES:
+                cells.append((i, "".join(words[:-1]), _UNIT_SUFFIXES[words[-1]]))
+    return next(((i, unit) for name in names for i, norm, unit in cells if norm == name), None)
 
 
 @dataclass(frozen=True)
