@@ -124,12 +124,12 @@ class _Until:
     what: str  # in progress messages: "waiting for {what}"
     #: Whether the answer is final; ``None``: the API answers 404 until it is.
     ready: Callable[[Any], bool] | None
-    #: Said when the wait ends without it (for a 404 wait: the error).
-    gave_up: str
+    #: The error when a 404 wait ends with nothing there; a status wait returns the answer as it is.
+    gave_up: str = ""
 
 
-#: "UPLOADED" and "ERRORED" are the recording statuses the reference lists after which nothing changes
-#: (PAUSED resumes).
+#: Of the recording statuses the reference lists, the two a recording does not leave (this server's
+#: reading: INVOKED, RECORDING and UPLOADING lead on to them, and PAUSED resumes).
 _FINAL_RECORDING = frozenset({"UPLOADED", "ERRORED"})
 
 
@@ -143,7 +143,9 @@ _WAITS = {
         "the summary", None,
         "No summary yet after waiting {waited:.0f} s. A summary appears a while after generate_session_summary "
         "(or after the meeting, with summarize_on_end); try again later."),
-    "get_recording": _Until("the recording to reach UPLOADED or ERRORED", lambda p: _status(p) in _FINAL_RECORDING, ""),
+    # An answer without a status will not grow one by asking again: it is returned as it is.
+    "get_recording": _Until("the recording to reach UPLOADED or ERRORED",
+                            lambda p: _status(p) in _FINAL_RECORDING or _status(p) is None),
 }
 
 
@@ -343,9 +345,9 @@ def _norm(name: str) -> str:
 _UNIT_SUFFIXES = {"ms": "ms", "millis": "ms", "milliseconds": "ms", "s": "s", "sec": "s", "secs": "s", "seconds": "s"}
 _NUMBER = re.compile(r"\d+(\.\d+)?")
 _CLOCK = re.compile(r"\d{1,2}(:\d{2}){1,2}([.,]\d+)?")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.I)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
 _ID = re.compile(r"(?=[^\s]*\d)[\w.:@+/-]+")  # one token with a digit in it: peer-3, 1f0e…, u_42
-_FLAG = re.compile(r"true|false|yes|no|0|1", re.I)
+_FLAG = re.compile(r"true|false|yes|no|0|1", re.IGNORECASE)
 _KIND = re.compile(r"[A-Z]+(_[A-Z]+)+")  # TEXT_MESSAGE
 
 
