@@ -45,7 +45,7 @@ from rtk_mcp.results.shaping import (
 from rtk_mcp.sanitize import maskable, strip_invisible
 
 if TYPE_CHECKING:  # loaded with the HTTP client, on the first call: listing tools needs neither
-    from rtk_mcp.api.client import RealtimeKitClient
+    from rtk_mcp.api.client import RealtimeKitClient, Reply
 
 __all__ = ["CREDENTIAL_FIELDS", "HOST_ARGUMENTS", "INSTRUCTIONS", "annotations", "build_server", "text_of",
            "tool_definition", "tool_definitions"]
@@ -276,14 +276,18 @@ async def _call(
     query = values if endpoint.in_query else None
     body = None if endpoint.in_query or not values else values
     credentials = _credentials(values)
-    async def send() -> Any:
+
+    async def send() -> Reply:
         return await api.call(endpoint, path_values, query=query, body=body, secrets=credentials)
 
-    if reading is None:
-        payload = (await send()).payload
+    # The call (polled while the caller waits for it to be final), then the file it links to, then shaping.
+    if reading is not None and reading.wait_s:
+        payload = await content.wait(api, endpoint, reading.wait_s, send, report)
     else:
-        payload = await content.read(api, endpoint, reading, send, live=settings.base_url.lower().startswith("https://"),
-                                     max_tokens=max_tokens, report=report)
+        payload = (await send()).payload
+    if reading is not None and reading.include:
+        payload = await content.attach(api, endpoint, payload, reading, max_tokens=max_tokens,
+                                       live=settings.base_url.lower().startswith("https://"))
     paged = "per_page" in endpoint.params.model_fields
     try:
         return shape(

@@ -21,6 +21,7 @@ from rtk_mcp.sandbox import (
     sandbox_settings,
     sandbox_transport,
 )
+from rtk_mcp.sandbox.handlers.recordings import UPLOAD_DELAY
 from rtk_mcp.sandbox.handlers.sessions import SUMMARY_DELAY
 from rtk_mcp.server import build_server
 from rtk_mcp.testing import SEED, call, sandbox_client
@@ -67,7 +68,7 @@ async def test_resource_templates_reads_and_links_reach_the_same_content() -> No
             else:
                 unknown = ""
     assert {t.uri_template for t in templates.resource_templates} == {
-        f"realtimekit://sessions/{{session_id}}/{kind}" for kind in ("transcript", "chat", "summary")}
+        f"realtimekit://sessions/{{session_id}}/{kind}{{?app_id}}" for kind in ("transcript", "chat", "summary")}
     body = json.loads(read.contents[0].text)
     assert read.contents[0].mime_type == "application/json"
     assert body["content"]["source"] == SOURCE and body["content"]["utterances"]
@@ -218,3 +219,43 @@ async def test_clients_of_a_protocol_before_resource_links_get_none() -> None:
     assert await links("2025-03-26") == []
     [link] = await links("2025-06-18")
     assert link["uri"] == f"realtimekit://sessions/{SEED.session_ended}/summary"
+
+
+async def recording_read(stop: bool, wait_s: int) -> tuple[Any, list[tuple[float, float | None, str | None]], float]:
+    """Start a recording of the live meeting (and stop it, if ``stop``), then read it waiting up to
+    ``wait_s``: the result, the progress notifications and how long (sandbox time) the wait took."""
+    time = SandboxTime()
+    config = sandbox_settings()
+    client = RealtimeKitClient(config, transport=sandbox_transport(clock=time.sandbox), sleep=time.sleep, clock=time)
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total, message))
+
+    with anyio.fail_after(10):
+        async with Client(build_server(config, client=client)) as mcp:
+            started = await call(mcp, "start_recording", {"meeting_id": SEED.meeting_live})
+            if stop:
+                time.sandbox.advance(5)
+                await call(mcp, "update_recording", {"recording_id": started["id"], "action": "stop"})
+            result = await mcp.call_tool("get_recording", {"recording_id": started["id"], "wait_s": wait_s},
+                                         progress_callback=on_progress)
+    return result, progress, time.elapsed
+
+
+async def test_get_recording_waits_for_the_upload_with_progress() -> None:
+    assert UPLOAD_DELAY == timedelta(seconds=10)  # polls at 0, 5 and 10 s of sandbox time
+    result, progress, waited = await recording_read(stop=True, wait_s=60)
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["status"] == "UPLOADED" and result.structured_content["download_url"]
+    assert waited == 10
+    assert [(done, total) for done, total, _ in progress] == [(0, 60), (5, 60)]
+    assert all("UPLOADING" in (message or "") for _, _, message in progress)
+
+
+async def test_get_recording_returns_the_recording_as_it_is_when_the_wait_ends_first() -> None:
+    result, progress, waited = await recording_read(stop=False, wait_s=12)
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["status"] == "RECORDING"
+    assert waited == 12 and [done for done, _, _ in progress] == [0, 5, 10]
+

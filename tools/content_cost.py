@@ -1,16 +1,25 @@
-"""What reading meeting content costs an agent, in o200k tokens (a maintainer script, not an MCP tool).
+"""What reading meeting content costs an agent, in o200k tokens, and what a very large file costs the
+server (a maintainer script, not an MCP tool).
 
-Everything is measured through the MCP protocol against the offline sandbox: the text an agent reads
-for the seeded team-sync session's transcript, chat and summary (``include_content``), and for a
+Everything is measured through the MCP protocol. Tokens: against the offline sandbox, the text an agent
+reads for the seeded team-sync session's transcript, chat and summary (``include_content``), and for a
 typical transcript window (the default 200 utterances), made by repeating the seeded utterances in a
 sandbox session; beside each, the raw file it was read from. Prints a Markdown table for the README.
 
-    .venv/bin/python tools/content_cost.py
+``--large`` reads a 19 MB transcript (just under the 20 MB cap) from a fake storage host, twice: once
+under ``tracemalloc`` for the peak memory of the read, as a multiple of the file's size; once while
+another client request (``tools/list``) is sent every 10 ms, for the slowest answer it got during the
+read against its usual time when idle.
+
+    .venv/bin/python tools/content_cost.py [--large]
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
+import time
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +75,69 @@ async def measure() -> list[tuple[str, int, int, int]]:
     return rows
 
 
+def long_transcript(target_bytes: int) -> tuple[bytes, int]:
+    """Header-less RealtimeKit rows, an utterance every 1.5 s, until ``target_bytes``; the file and its rows."""
+    lines, size = [], 0
+    while size < target_bytes:
+        n = len(lines)
+        line = f'"{n * 1500}","peer-{n % 7}","user-{n % 7}","cust-{n % 7}","Speaker {n % 7}","utterance {n}: and then we went through the plan"\n'
+        lines.append(line)
+        size += len(line)
+    return "".join(lines).encode(), len(lines)
+
+
+async def measure_large(megabytes: int = 19) -> dict[str, float]:
+    from tests.conftest import settings  # a fake live configuration, as the tests use
+
+    body, rows = long_transcript(megabytes * 2**20)
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        if request.url.host == "storage.test":
+            return httpx2.Response(200, content=body)
+        return httpx2.Response(200, json={"success": True, "data": {
+            "sessionId": "s", "transcript_download_url": "https://storage.test/t.csv?sig=1"}})
+
+    arguments = {"session_id": "s", "offset": rows - 200}  # the last window: every row is parsed
+    async with Client(build_server(settings(), transport=httpx2.MockTransport(answer))) as client:
+        tracemalloc.start()
+        result = await client.call_tool("get_session_transcript", arguments)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        if result.is_error:
+            raise SystemExit(f"the large read failed: {_text(result)}")
+
+        async def list_time() -> float:
+            started = time.perf_counter()
+            await client.list_tools()
+            return time.perf_counter() - started
+
+        idle = statistics.median([await list_time() for _ in range(20)])
+        during: list[float] = []
+        done = False
+
+        async def keep_asking() -> None:
+            while not done:
+                during.append(await list_time())
+                await anyio.sleep(0.01)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(keep_asking)
+            started = time.perf_counter()
+            await client.call_tool("get_session_transcript", arguments)
+            took = time.perf_counter() - started
+            done = True
+    return {"mb": len(body) / 2**20, "rows": rows, "peak_mb": peak / 2**20, "read_s": took,
+            "idle_ms": idle * 1000, "worst_ms": max(during) * 1000, "answered": len(during)}
+
+
 def main() -> None:
+    if "--large" in sys.argv[1:]:
+        m = anyio.run(measure_large)
+        print(f"| {m['mb']:.1f} MB transcript, {m['rows']:,.0f} rows | peak memory of the read, beyond the downloaded file, {m['peak_mb']:.0f} MB "
+              f"({m['peak_mb'] / m['mb']:.1f}x the file) | read {m['read_s']:.1f} s | tools/list answered "
+              f"{m['answered']:.0f} times meanwhile, slowest {m['worst_ms']:.0f} ms "
+              f"({m['worst_ms'] / m['idle_ms']:.0f}x its idle {m['idle_ms']:.1f} ms) |")
+        return
     rows = anyio.run(measure)
     print("| read | entries | raw file (o200k tokens) | what the agent reads | per entry |")
     print("|---|---:|---:|---:|---:|")

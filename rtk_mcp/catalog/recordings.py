@@ -75,6 +75,8 @@ class GetRecording(AppParams):
     """Get one recording's status and download URLs."""
 
     recording_id: RecordingId
+    # Ours, not the API's: rtk_mcp.results.content polls until the status is final (never sent to the API).
+    wait_s: int | None = Field(default=None, ge=1, le=120, description="Wait up to N s for UPLOADED or ERRORED")
 
 
 class UpdateRecording(AppParams):

@@ -102,7 +102,7 @@ class GetSessionTranscript(_Window):
 
 class GetSessionSummary(_Content):
     """Get a session's AI summary (see generate_session_summary): a download URL, or with include_content its
-    Markdown text."""
+    text."""
 
     wait_s: int | None = Field(default=None, ge=1, le=120, description="Wait up to N s for a summary being generated")
 
