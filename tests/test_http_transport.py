@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.lowlevel import Server
 
 from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
@@ -31,6 +32,7 @@ from rtk_mcp.transport.http import (
     check_bind,
     is_loopback,
     security_settings,
+    uvicorn_config,
 )
 
 HTTP_TOKEN = "http-t0ken-s3cret-abcdefghijklmnop"
@@ -40,24 +42,27 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 
 
 @contextmanager
-def serving(**options: Any) -> Iterator[str]:
-    """Serve a sandbox-backed rtk-mcp with uvicorn on a free loopback port; yields the base URL."""
-    app = build_http_app(build_server(sandbox_settings(), transport=sandbox_transport()), **options)
+def serving(server: Server[Any] | None = None, **options: Any) -> Iterator[str]:
+    """Serve ``server`` (by default a sandbox-backed rtk-mcp) with uvicorn on a free loopback port; yields
+    the base URL."""
+    if server is None:
+        server = build_server(sandbox_settings(), transport=sandbox_transport())
+    app = build_http_app(server, **options)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", ws="none"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    served = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 10
-        while not server.started:
+        while not served.started:
             assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        served.should_exit = True
         thread.join(timeout=10)
         sock.close()
 
