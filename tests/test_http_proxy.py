@@ -16,7 +16,6 @@ import string
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -137,10 +136,10 @@ def _rpc(response: httpx2.Response) -> dict[str, Any]:
 
 async def _authenticated_call(url: str) -> None:
     """A full MCP session through the proxy: initialize, list, call; Server-Sent Events on the way."""
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as http:
-        async with Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
-            assert len((await client.list_tools()).tools) == 53
-            apps = await client.call_tool("list_apps", {})
+    async with (httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as http,
+                Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client):
+        assert len((await client.list_tools()).tools) == 53
+        apps = await client.call_tool("list_apps", {})
     assert not apps.is_error
     assert apps.structured_content is not None and apps.structured_content["data"][0]["name"] == "Sandbox App"
 
@@ -231,8 +230,8 @@ def _open_session(url: str) -> str:
 
 def _heavy_call(url: str, session: str, call_id: int) -> int:
     """A call whose body, just under the size limit, parses into as many objects as a body can hold."""
-    head = ('{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"list_apps","arguments":{"x":['
-            % call_id).encode()
+    head = (f'{{"jsonrpc":"2.0","id":{call_id},"method":"tools/call",'
+            '"params":{"name":"list_apps","arguments":{"x":[').encode()
     tail = b"]}}}"
     count = (MAX_REQUEST_BYTES - len(head) - len(tail) - 16) // 3
     body = head + b",".join([b"[]"] * count) + tail

@@ -55,11 +55,11 @@ def forbidden_uses(source: str) -> list[tuple[int, str]]:
             # Our own objects' privates are reached through self/cls; anything else is someone else's.
             elif _private(node.attr) and not (isinstance(base, ast.Name) and base.id in ("self", "cls")):
                 found.append((node.lineno, f"private attribute {ast.unparse(node)}"))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                "getattr", "setattr", "hasattr", "delattr"):
-            if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str) \
-                    and _private(node.args[1].value):
-                found.append((node.lineno, f"private attribute by name: {ast.unparse(node)}"))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "setattr", "hasattr", "delattr") and len(node.args) > 1
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+              and _private(node.args[1].value)):
+            found.append((node.lineno, f"private attribute by name: {ast.unparse(node)}"))
     return sorted(found)
 
 

@@ -47,16 +47,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
-    "MCP_PATH",
     "HEALTH_PATH",
+    "MAX_CALLS",
+    "MAX_REQUEST_BYTES",
+    "MAX_SESSIONS",
+    "MCP_PATH",
+    "SESSION_IDLE_TIMEOUT_S",
     "TOKEN_ENV",
     "BindRefused",
+    "McpGate",
+    "SessionLimit",
     "build_http_app",
     "check_bind",
-    "serve_http",
-    "uvicorn_config",
     "is_loopback",
     "security_settings",
+    "serve_http",
+    "uvicorn_config",
 ]
 
 logger = logging.getLogger("rtk_mcp.http_transport")
