@@ -334,12 +334,15 @@ class SessionLimit:
                 self._sessions[issued] = _Session(time.monotonic())
         elif status == 404 or (scope["method"] == "DELETE" and status < 300):
             self._sessions.pop(session_id, None)
+        elif status < 300:  # a session taken for expired a moment too soon is followed again
+            self._sessions.setdefault(session_id, _Session(time.monotonic()))
 
     async def _make_room(self, scope: Scope) -> None:
         now = time.monotonic()
-        # The SDK has closed these itself: idle since longer than its timeout.
+        # The SDK has closed these itself: idle for longer than its timeout (plus a second, as its
+        # countdown starts a moment after ours).
         for session_id, session in list(self._sessions.items()):
-            if not session.in_flight and now - session.last_request > self.idle_timeout:
+            if not session.in_flight and now - session.last_request > self.idle_timeout + 1:
                 del self._sessions[session_id]
         idle = [(session.last_request, session_id) for session_id, session in self._sessions.items()
                 if not session.in_flight]
