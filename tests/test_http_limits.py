@@ -5,6 +5,7 @@ A real uvicorn on a loopback socket (see ``serving``), the MCP wire as raw HTTP.
 
 from __future__ import annotations
 
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -125,6 +126,26 @@ def test_new_sessions_close_the_longest_idle_one_instead_of_being_refused() -> N
         _open_session(base)
         assert _list_apps(base, newest).status_code == 404
         assert _list_apps(base, others[0]).status_code == 200
+
+
+def test_clients_pipelining_health_checks_without_reading_do_not_shut_others_out() -> None:
+    """Without a proxy in front, a local process holding connections busy must not get others refused."""
+    with serving() as base:
+        port = int(base.rsplit(":", 1)[1])
+        hogs = []
+        for _ in range(50):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 20)
+            hogs.append(sock)
+        try:
+            assert httpx2.get(f"{base}/healthz", timeout=10).status_code == 200
+            session = _open_session(base)
+            assert _list_apps(base, session).status_code == 200
+        finally:
+            for sock in hogs:
+                sock.close()
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])
