@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.lowlevel import Server
 
 from rtk_mcp.sandbox import sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
@@ -31,6 +33,7 @@ from rtk_mcp.transport.http import (
     check_bind,
     is_loopback,
     security_settings,
+    uvicorn_config,
 )
 
 HTTP_TOKEN = "http-t0ken-s3cret-abcdefghijklmnop"
@@ -40,24 +43,27 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 
 
 @contextmanager
-def serving(**options: Any) -> Iterator[str]:
-    """Serve a sandbox-backed rtk-mcp with uvicorn on a free loopback port; yields the base URL."""
-    app = build_http_app(build_server(sandbox_settings(), transport=sandbox_transport()), **options)
+def serving(server: Server[Any] | None = None, **options: Any) -> Iterator[str]:
+    """Serve ``server`` (by default a sandbox-backed rtk-mcp) with uvicorn on a free loopback port; yields
+    the base URL."""
+    if server is None:
+        server = build_server(sandbox_settings(), transport=sandbox_transport())
+    app = build_http_app(server, **options)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", ws="none"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    served = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 10
-        while not server.started:
+        while not served.started:
             assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.01)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        served.should_exit = True
         thread.join(timeout=10)
         sock.close()
 
@@ -140,10 +146,10 @@ async def test_bearer_token_is_required_when_configured() -> None:
         # The orchestrator's probe needs no token (and learns nothing).
         assert httpx2.get(f"{base}/healthz", timeout=5).status_code == 200
 
-        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {HTTP_TOKEN}"}) as http:
-            async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
-                assert len((await client.list_tools()).tools) == 53
-                assert not (await client.call_tool("list_apps", {})).is_error
+        async with (httpx2.AsyncClient(headers={"Authorization": f"Bearer {HTTP_TOKEN}"}) as http,
+                    Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client):
+            assert len((await client.list_tools()).tools) == 53
+            assert not (await client.call_tool("list_apps", {})).is_error
 
 
 async def test_stateless_mode_serves_each_request_on_its_own() -> None:
@@ -185,7 +191,7 @@ def _cli_env(**extra: str) -> dict[str, str]:
 
 def test_cli_refuses_a_non_loopback_bind_without_a_token() -> None:
     done = subprocess.run([sys.executable, "-m", "rtk_mcp", "--sandbox", "--transport", "http", "--host", "0.0.0.0"],
-                          capture_output=True, text=True, timeout=30, env=_cli_env())
+                          capture_output=True, text=True, timeout=30, env=_cli_env(), check=False)
     assert done.returncode == 2
     assert "refusing to serve" in done.stderr and "RTK_MCP_HTTP_TOKEN" in done.stderr
     assert done.stdout == ""
@@ -205,18 +211,16 @@ async def test_cli_serves_http_and_says_so_on_stderr() -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_cli_env(RTK_MCP_HTTP_TOKEN=HTTP_TOKEN),
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.communicate()
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become healthy"
-            time.sleep(0.1)
-        assert _post(f"http://127.0.0.1:{port}/mcp", INIT).status_code == 401
-        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {HTTP_TOKEN}"}) as http:
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {HTTP_TOKEN}"}, timeout=5) as http:
+            with anyio.fail_after(20):
+                while True:
+                    assert process.poll() is None, process.communicate()
+                    try:
+                        if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                            break
+                    except httpx2.TransportError:
+                        await anyio.sleep(0.1)  # not listening yet
+            assert _post(f"http://127.0.0.1:{port}/mcp", INIT).status_code == 401
             async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
                 assert len((await client.list_tools()).tools) == 13
     finally:

@@ -12,54 +12,57 @@ What it adds to the SDK's ``Server.streamable_http_app``:
   only ``{"status": "ok"}``.
 - Stateless mode (no ``Mcp-Session-Id``; each request is served on its own), so several instances
   can sit behind a load balancer without sticky sessions.
-- Limits a slow or greedy client cannot get around (see :class:`GuardedH11Protocol` and
-  :class:`SessionLimit`): every request must arrive, headers and body, within
-  :data:`REQUEST_RECEIVE_TIMEOUT_S` of its first byte; at most :func:`max_connections` connections are
-  held, and at the cap the one that has waited longest without a request in progress is closed to make
-  room, so a flood of half-open connections cannot starve ``/healthz`` or authenticated clients (the
-  bearer check needs complete headers, so it cannot help against that); sessions expire after
-  :data:`SESSION_IDLE_TIMEOUT_S` without a request, and at :data:`MAX_SESSIONS` a new session closes
-  the longest-idle one instead of being refused.
+- Bounds on what clients can make the process hold, as the stdio transport has (see :class:`McpGate`
+  and :class:`SessionLimit`): at most :data:`MAX_CALLS` requests to ``/mcp`` are served at once
+  (others wait, unread) and a body may hold :data:`MAX_REQUEST_BYTES`; ``GET /mcp`` is answered 405,
+  because rtk-mcp never sends a message outside the answer to a request, so the stream would carry
+  nothing and only hold a connection and keep its session alive; a session expires
+  :data:`SESSION_IDLE_TIMEOUT_S` after its last request, and at :data:`MAX_SESSIONS` a new one
+  closes the longest-idle session instead of being refused.
 
-The server is uvicorn with its pure-Python h11 protocol, chosen because its connection state machine
-is simple enough to extend with the receive deadline and connection cap above, which uvicorn does not
-have: its ``timeout_keep_alive`` only runs between requests, and ``limit_concurrency`` answers 503 to
-everything (``/healthz`` included) while a flood holds the slots.
+Slow clients (trickled headers or bodies, answers never read, connections held open) are the
+reverse proxy's to handle: the README requires one in front of any server that leaves the machine
+(for TLS) and ``deploy/nginx.conf`` is one that does it. Here uvicorn runs with its public settings
+only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import ipaddress
 import json
 import logging
-import resource
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import h11
+import anyio
 import uvicorn
 from mcp.server.lowlevel import Server
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
-    "MCP_PATH",
     "HEALTH_PATH",
+    "MAX_CALLS",
+    "MAX_REQUEST_BYTES",
+    "MAX_SESSIONS",
+    "MCP_PATH",
+    "SESSION_IDLE_TIMEOUT_S",
     "TOKEN_ENV",
     "BindRefused",
+    "McpGate",
+    "SessionLimit",
     "build_http_app",
     "check_bind",
-    "serve_http",
-    "uvicorn_config",
     "is_loopback",
     "security_settings",
+    "serve_http",
+    "uvicorn_config",
 ]
 
 logger = logging.getLogger("rtk_mcp.http_transport")
@@ -70,13 +73,16 @@ TOKEN_ENV = "RTK_MCP_HTTP_TOKEN"
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
-#: A request's headers and body must arrive within this many seconds of its first byte (or of the
-#: connection opening). MCP requests are a few kilobytes; a client that trickles them holds a socket.
-REQUEST_RECEIVE_TIMEOUT_S = 10.0
-#: Between requests a connection may sit idle this long (uvicorn's own keep-alive timeout).
-KEEP_ALIVE_TIMEOUT_S = 5.0
-#: The most connections held at once, unless the file-descriptor limit calls for fewer.
-MAX_CONNECTIONS = 512
+#: Between requests a connection may sit idle this long (uvicorn's keep-alive timeout).
+KEEP_ALIVE_TIMEOUT_S = 5
+#: The most requests to ``/mcp`` served at once; more wait, their bodies unread. Each parsed body can
+#: cost many times its size in memory, so this and :data:`MAX_REQUEST_BYTES` bound the process's
+#: memory whatever clients send.
+MAX_CALLS = 16
+#: The largest request body accepted (413 beyond). A valid call is far smaller: every string argument
+#: is at most 10,000 characters and ids at most 256. A body this size of empty JSON arrays parses into
+#: some 6 MB of objects, so 16 such calls at once stay within a few hundred MB.
+MAX_REQUEST_BYTES = 256 * 1024
 #: A stateful session with no request in flight for this long is closed; the client initializes a new one.
 SESSION_IDLE_TIMEOUT_S = 5 * 60.0
 #: The most stateful sessions at once; a new one beyond this closes the longest-idle one.
@@ -170,8 +176,7 @@ class BearerTokenMiddleware:
         # Constant-time in the token's content; the scheme is compared case-sensitively on purpose
         # (every MCP client sends "Bearer").
         if not hmac.compare_digest(supplied, self._expected):
-            logger.warning("rejected an HTTP request without a valid bearer token (%s %s)",
-                           scope.get("method"), scope.get("path"))
+            _warn_unauthorized()
             body = json.dumps({"error": "unauthorized",
                                "message": "send 'Authorization: Bearer <token>' (the server's RTK_MCP_HTTP_TOKEN)"})
             response = Response(body, status_code=401, media_type="application/json",
@@ -195,6 +200,9 @@ def build_http_app(
     allowed_origins: Sequence[str] = (),
     json_response: bool = False,
     max_sessions: int = MAX_SESSIONS,
+    session_idle_timeout: float = SESSION_IDLE_TIMEOUT_S,
+    max_calls: int = MAX_CALLS,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
 ) -> ASGIApp:
     """The ASGI app serving ``server`` at ``/mcp`` (and ``/healthz``); run it with uvicorn.
 
@@ -209,46 +217,20 @@ def build_http_app(
         transport_security=security_settings(host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins),
         host=host,
         custom_starlette_routes=[Route(HEALTH_PATH, _healthz, methods=["GET", "HEAD"])],
-        session_idle_timeout=SESSION_IDLE_TIMEOUT_S,
+        session_idle_timeout=session_idle_timeout,
         max_sessions=max_sessions,
+        max_request_body_size=max_request_bytes,
     )
     if not stateless:
-        app = SessionLimit(app, server, max_sessions)
+        app = SessionLimit(app, max_sessions, session_idle_timeout)
+    app = McpGate(app, max_calls, allow="POST" if stateless else "POST, DELETE")
     if token:
         app = BearerTokenMiddleware(app, token)
     return app
 
 
-def _fd_limit() -> int | None:
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return None if soft == resource.RLIM_INFINITY else soft
-
-
-def max_connections() -> int:
-    """:data:`MAX_CONNECTIONS`, or a quarter of the process's file-descriptor limit if that is lower.
-
-    Accepting until the process runs out of descriptors is what turns a flood into an outage (every
-    accept, every log file, every upstream connection fails), so the cap leaves room for the rest:
-    connections accepted but not yet counted (see :func:`accept_backlog`), ones closed but not yet
-    released by the event loop, the upstream client's and the process's own.
-    """
-    limit = _fd_limit()
-    return MAX_CONNECTIONS if limit is None else max(8, min(MAX_CONNECTIONS, limit // 4))
-
-
-def accept_backlog() -> int:
-    """The listen backlog, which asyncio also uses as how many connections it accepts in one go.
-
-    Those are accepted (each a descriptor) before the connection cap sees any of them, and a flood
-    keeps the socket readable so a few such bursts can come before the first is counted; with
-    uvicorn's default of 2,048 a flood ran the process out of descriptors in one wake-up.
-    """
-    limit = _fd_limit()
-    return 128 if limit is None else max(4, min(128, limit // 8))
-
-
 class _RateLimitedWarning:
-    """One warning per interval with a count, not one line per offending connection."""
+    """One warning per interval with a count, not one line per offending request."""
 
     def __init__(self, text: str, interval_s: float = 10.0) -> None:
         self.text, self.interval_s = text, interval_s
@@ -262,126 +244,151 @@ class _RateLimitedWarning:
             self.count, self.last = 0, now
 
 
-_warn_slow = _RateLimitedWarning("closed connections that did not send a complete request in time")
-_warn_full = _RateLimitedWarning("at the connection cap: closed the longest-waiting idle connections")
-_warn_busy = _RateLimitedWarning("at the connection cap with every connection busy: refused new connections")
+_warn_unauthorized = _RateLimitedWarning("rejected HTTP requests without a valid bearer token")
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for receiving each request and a cap on connections.
+def _is_mcp(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["path"] == MCP_PATH
 
-    The deadline starts when the connection opens or a new request's first bytes arrive, and ends
-    when h11 has the complete request (headers and body); a connection that misses it is closed.
-    Between requests uvicorn's keep-alive timeout applies. At the cap, a new connection closes the
-    open connection that has waited longest without a request being served (still sending one, or
-    idle between requests); if every connection is being served, the new one gets 503 and is closed.
+
+class McpGate:
+    """``GET /mcp`` answered 405; at most ``max_calls`` other requests to ``/mcp`` served at once.
+
+    The GET stream exists for messages a server sends outside the answer to a request (sampling,
+    elicitation, change notifications); rtk-mcp sends none, so the stream would carry nothing, never
+    end, and (in a stateful session) keep the session from ever going idle. The Streamable HTTP
+    specification lets a server answer it 405, and MCP clients then carry on without it.
+
+    A request beyond ``max_calls`` waits before its body is read (uvicorn stops reading a body it is
+    not asked for), so what it holds meanwhile is a connection, not a parsed message.
     """
 
-    cap = MAX_CONNECTIONS
+    def __init__(self, app: ASGIApp, max_calls: int, *, allow: str) -> None:
+        self.app = app
+        self.allow = allow
+        self._slots = anyio.Semaphore(max_calls)
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._receive_deadline: asyncio.TimerHandle | None = None
-        self.waiting_since = time.monotonic()
-        if len(self.connections) >= self.cap and not self._make_room():
-            _warn_busy()
-            transport.write(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-            transport.close()
-            return
-        super().connection_made(transport)
-        self._start_receive_deadline()
-
-    def _make_room(self) -> bool:
-        waiting = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and c.waiting]
-        if not waiting:
-            return False
-        oldest = min(waiting, key=lambda c: c.waiting_since)
-        _warn_full()
-        oldest.close()
-        return True
-
-    @property
-    def waiting(self) -> bool:
-        """Whether no request is being served on this connection (it is sending one, or idle)."""
-        return self.cycle is None or self.cycle.response_complete
-
-    def close(self) -> None:
-        self.connections.discard(self)  # room for the newcomer now, not when the loop gets to it
-        self._cancel_receive_deadline()
-        if not self.transport.is_closing():
-            self.transport.abort()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is h11.DONE or self.transport.is_closing():
-            self._cancel_receive_deadline()  # the request is in: how long it takes to serve is not bounded here
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_mcp(scope):
+            await self.app(scope, receive, send)
+        elif scope["method"] == "GET":
+            refusal = Response(status_code=405, headers={"Allow": self.allow})
+            await refusal(scope, receive, send)
         else:
-            self._start_receive_deadline()
+            async with self._slots:
+                await self.app(scope, receive, send)
 
-    def on_response_complete(self) -> None:
-        self.waiting_since = time.monotonic()
-        super().on_response_complete()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_receive_deadline()
-        if self.transport is not None:  # None: refused in connection_made, never served
-            super().connection_lost(exc)
-
-    def _start_receive_deadline(self) -> None:
-        if self._receive_deadline is None:
-            self._receive_deadline = self.loop.call_later(REQUEST_RECEIVE_TIMEOUT_S, self._too_slow)
-
-    def _cancel_receive_deadline(self) -> None:
-        if self._receive_deadline is not None:
-            self._receive_deadline.cancel()
-            self._receive_deadline = None
-
-    def _too_slow(self) -> None:
-        self._receive_deadline = None
-        if self.conn.their_state is not h11.DONE:
-            _warn_slow()
-            self.close()
+@dataclass
+class _Session:
+    last_request: float
+    in_flight: int = 0
 
 
 class SessionLimit:
-    """At :data:`MAX_SESSIONS`, a request opening a new session first closes the longest-idle session.
+    """At ``max_sessions``, a request opening a new session first closes the longest-idle session.
 
     The SDK refuses new sessions at its limit (503 until one expires), which lets one client lock
     every other out for the whole idle timeout; closing the longest-idle session instead costs its
-    owner a re-initialize at worst. Sessions with a request in flight are never closed; if all are
-    busy, the SDK's own 503 applies.
+    owner a re-initialize at worst. Sessions are followed from outside, by what passes through
+    (the id the SDK hands out, the ids requests carry, 404 for an id it no longer knows), and one is
+    closed the way a client closes it: a ``DELETE`` with its id. Sessions with a request in flight
+    are never closed; if all are busy, the SDK's own 503 applies.
     """
 
-    def __init__(self, app: ASGIApp, server: Server[Any], max_sessions: int = MAX_SESSIONS) -> None:
+    def __init__(self, app: ASGIApp, max_sessions: int, idle_timeout: float) -> None:
         self.app = app
-        self.server = server
         self.max_sessions = max_sessions
+        self.idle_timeout = idle_timeout
+        self._sessions: dict[str, _Session] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == MCP_PATH and scope["method"] == "POST":
-            if not any(name == b"mcp-session-id" for name, _ in scope.get("headers", ())):
-                await self._make_room()
-        await self.app(scope, receive, send)
-
-    async def _make_room(self) -> None:
-        manager = self.server.session_manager
-        sessions = manager._server_instances  # the SDK offers no public view of its sessions
-        if len(sessions) < self.max_sessions:
+        if not _is_mcp(scope):
+            await self.app(scope, receive, send)
             return
-        idle = [(transport.idle_scope.deadline, session_id, transport) for session_id, transport in sessions.items()
-                if transport.idle_scope is not None and transport.idle_scope.deadline != float("inf")]
-        if idle:
-            _, session_id, transport = min(idle, key=lambda entry: entry[0])
-            logger.info("session limit reached: closing the longest-idle session")
-            await manager._discard_session(session_id, transport)
+        session_id = _header(scope, b"mcp-session-id")
+        session = self._sessions.get(session_id) if session_id else None
+        if session_id is None and scope["method"] == "POST":
+            await self._make_room(scope)
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._follow(scope, session_id, message)
+            await send(message)
+
+        if session is None:
+            await self.app(scope, receive, watch)
+            return
+        session.in_flight += 1
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            session.in_flight -= 1
+            session.last_request = time.monotonic()
+
+    def _follow(self, scope: Scope, session_id: str | None, start: Message) -> None:
+        status = start["status"]
+        if session_id is None:
+            issued = _header(start, b"mcp-session-id")
+            if issued is not None and status < 300:
+                self._sessions[issued] = _Session(time.monotonic())
+        elif status == 404 or (scope["method"] == "DELETE" and status < 300):
+            self._sessions.pop(session_id, None)
+        elif status < 300:  # a session taken for expired a moment too soon is followed again
+            self._sessions.setdefault(session_id, _Session(time.monotonic()))
+
+    async def _make_room(self, scope: Scope) -> None:
+        now = time.monotonic()
+        # The SDK has closed these itself: idle for longer than its timeout (plus a second, as its
+        # countdown starts a moment after ours).
+        for session_id, session in list(self._sessions.items()):
+            if not session.in_flight and now - session.last_request > self.idle_timeout + 1:
+                del self._sessions[session_id]
+        idle = [(session.last_request, session_id) for session_id, session in self._sessions.items()
+                if not session.in_flight]
+        if len(self._sessions) < self.max_sessions or not idle:
+            return
+        _, session_id = min(idle)
+        logger.info("session limit reached: closing the longest-idle session")
+        del self._sessions[session_id]
+        await self._close(scope, session_id)
+
+    async def _close(self, scope: Scope, session_id: str) -> None:
+        """End a session through the SDK's public entry point, as its client would with DELETE."""
+        headers = [(b"mcp-session-id", session_id.encode())]
+        if (host := _header(scope, b"host")) is not None:  # the Host check applies to this request too
+            headers.append((b"host", host.encode()))
+        delete = {**scope, "method": "DELETE", "headers": headers, "query_string": b""}
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive() -> Message:
+            return next(messages, {"type": "http.disconnect"})
+
+        async def discard(message: Message) -> None:
+            pass
+
+        await self.app(delete, receive, discard)
+
+
+def _header(scope_or_message: Scope | Message, name: bytes) -> str | None:
+    for key, value in scope_or_message.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
-    """How rtk-mcp serves HTTP: the guarded h11 protocol, a connection cap within the fd limit, logs to stderr."""
-    protocol = type("GuardedH11Protocol", (GuardedH11Protocol,), {"cap": max_connections()})
+    """How rtk-mcp serves HTTP: uvicorn's own h11 protocol and public settings, logs to stderr.
+
+    h11, not httptools: pure Python, so it installs everywhere the package does (uvicorn depends on
+    it). ``h11_max_incomplete_event_size`` bounds what an unfinished request line and headers may
+    hold; the keep-alive timeout closes connections idle between requests. Timing out slow clients
+    is left to the reverse proxy (see ``deploy/nginx.conf``).
+    """
     # log_config=None: uvicorn logs through our root logger (stderr), not its own stdout handler.
-    return uvicorn.Config(app, host=host, port=port, http=protocol, backlog=accept_backlog(),
-                          timeout_keep_alive=int(KEEP_ALIVE_TIMEOUT_S),
-                          log_config=None, access_log=False, lifespan="on", ws="none", server_header=False)
+    return uvicorn.Config(app, host=host, port=port, http="h11", h11_max_incomplete_event_size=16 * 1024,
+                          timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S, log_config=None, access_log=False,
+                          lifespan="on", ws="none", server_header=False)
 
 
 def serve_http(app: ASGIApp, host: str, port: int) -> None:
