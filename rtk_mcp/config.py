@@ -1,15 +1,12 @@
 """Every option of rtk-mcp, declared once, and the one frozen :class:`Settings` built from them.
 
-Each field of :class:`Settings` declares its option: the environment variable, the command-line flag
-(if any, and on which commands), how a value is read, the default and the help text. ``--help`` is
-generated from these declarations, and :meth:`Settings.load` is the one place that reads them: a
-flag wins over its environment variable, which wins over the default.
+Each field of :class:`Settings` declares its option (variable, flag, parser, default, help); ``--help`` is
+generated from them, and :meth:`Settings.load` reads them: a flag wins over its variable, which wins over the default.
 
-The server must start (and list its tools) even when something is wrong with its environment: an
-assistant shows a tool's error to its user, but a crash at startup shows nothing. So a bad value in
-the environment is reported on stderr and replaced by the default, and missing credentials are
-reported by every call, in one sentence naming all of them. A bad flag is refused at once: whoever
-typed it is there to read the error.
+The server must start (and list its tools) even when its environment is wrong: an assistant shows a tool's
+error to its user, but a crash at startup shows nothing. So a bad value in the environment is reported on
+stderr and replaced by the default, and missing credentials are reported by every call, in one sentence
+naming all of them. A bad flag is refused at once: whoever typed it is there to read the error.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
@@ -26,17 +23,17 @@ from typing import Any
 from rtk_mcp.catalog.common import check_path_id
 from rtk_mcp.catalog.selection import TOOLSETS, split_list
 
-__all__ = ["COMMON", "DEFAULT_BASE_URL", "DEFAULT_LIMITS", "DEFAULT_MAX_TOKENS", "SERVE", "Option", "Settings", "options",
-           "parse_share", "share_of"]
+__all__ = ["COMMON", "DEFAULT_BASE_URL", "DEFAULT_LIMITS", "DEFAULT_MAX_TOKENS", "SERVE", "Option", "Settings",
+           "options", "parse_share", "share_of"]
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 #: (requests, seconds): RealtimeKit's published limit, then Cloudflare's per-token API limit.
 DEFAULT_LIMITS: tuple[tuple[int, float], ...] = ((250, 10.0), (1200, 300.0))
 
 
-def share_of(share: Fraction, limits: Sequence[tuple[int, float]] = DEFAULT_LIMITS) -> tuple[tuple[int, float], ...]:
+def share_of(share: Fraction) -> tuple[tuple[int, float], ...]:
     """This replica's part of every window: ``share`` of the limit, rounded down."""
-    return tuple((math.floor(limit * share), period) for limit, period in limits)
+    return tuple((math.floor(limit * share), period) for limit, period in DEFAULT_LIMITS)
 
 
 def parse_share(text: str) -> Fraction:
@@ -60,18 +57,16 @@ DEFAULT_MAX_TOKENS = 25_000
 #: Which commands carry a flag: every command, or only ``serve`` (and the bare ``rtk-mcp``).
 COMMON, SERVE = "common", "serve"
 
-_REQUIRED = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID")
 #: What can be sent as a bearer token: printable ASCII, no spaces.
 _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 #: Account IDs are 32 hexadecimal characters; this is looser (letters, digits, - and _) but refuses
 #: anything that would change the request path ("..", "/", "%2f").
 _ACCOUNT_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 #: What a desktop extension's settings form calls each credential (tools/mcpb_bundle.py's USER_CONFIG):
 #: its users fill in that form, they never see environment variables.
-SETTINGS_FORM_TITLES = {"CLOUDFLARE_API_TOKEN": "Cloudflare API token", "CLOUDFLARE_ACCOUNT_ID": "Cloudflare account ID",
-                        "RTK_APP_ID": "Default app ID"}
+SETTINGS_FORM_TITLES = {"CLOUDFLARE_API_TOKEN": "Cloudflare API token",
+                        "CLOUDFLARE_ACCOUNT_ID": "Cloudflare account ID", "RTK_APP_ID": "Default app ID"}
 
 logger = logging.getLogger("rtk_mcp")
 
@@ -91,25 +86,24 @@ class Option:
     parse: Callable[[str], Any] = str
     metavar: str | None = None
     choices: Sequence[str] | None = None
-    env_help: str | None = None  # how the variable is written in --help, e.g. RTK_READ_ONLY=1
 
 
-def _option(default: Any, env: str | None, help: str, **how: Any) -> Any:
-    return field(default=default, metadata={"option": Option(env, help, **how)})
+def _option(default: Any, env: str | None, help: str, *, secret: bool = False, **how: Any) -> Any:
+    # A secret is left out of repr, so that no log or traceback shows it.
+    return field(default=default, repr=not secret, metadata={"option": Option(env, help, **how)})
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError("not a positive integer")
-    return value
+def _positive(convert: Callable[[str], float], what: str) -> Callable[[str], Any]:
+    """A parser of ``convert``'s numbers that refuses any not finite and above 0, as "not a positive ``what``"."""
+    def parse(text: str) -> Any:
+        value = convert(text)
+        if not 0 < value < math.inf:  # NaN too; and no float() of a huge integer, which would overflow
+            raise ValueError(f"not a positive {what}")
+        return value
+    return parse
 
 
-def _positive_seconds(text: str) -> float:
-    seconds = float(text)
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError("not a positive number of seconds")
-    return seconds
+_positive_int, _positive_seconds = _positive(int, "integer"), _positive(float, "number of seconds")
 
 
 def _port(text: str) -> int:
@@ -122,18 +116,15 @@ def _port(text: str) -> int:
     return value
 
 
-def _url(text: str) -> str:
-    return text.rstrip("/")
-
-
 @dataclass(frozen=True)
 class Settings:
     # The backend: credentials and where the API is.
-    api_token: str | None = field(default=None, repr=False, metadata={"option": Option(  # never in repr or logs
-        "CLOUDFLARE_API_TOKEN", "API token with the Realtime / Realtime Admin permission (required, unless --sandbox)")})
-    account_id: str | None = _option(None, "CLOUDFLARE_ACCOUNT_ID", "Cloudflare account ID (required, unless --sandbox)")
+    api_token: str | None = _option(None, "CLOUDFLARE_API_TOKEN", "API token with the Realtime / Realtime Admin "
+                                    "permission (required, unless --sandbox)", secret=True)
+    account_id: str | None = _option(None, "CLOUDFLARE_ACCOUNT_ID",
+                                     "Cloudflare account ID (required, unless --sandbox)")
     default_app_id: str | None = _option(None, "RTK_APP_ID", "default app_id for every tool (list_apps shows ids)")
-    base_url: str = _option(DEFAULT_BASE_URL, "RTK_API_BASE_URL", "API base URL", parse=_url)
+    base_url: str = _option(DEFAULT_BASE_URL, "RTK_API_BASE_URL", "API base URL", parse=lambda url: url.rstrip("/"))
     timeout: float = _option(30.0, "RTK_TIMEOUT", "seconds per HTTP attempt (connecting: 5)", parse=_positive_seconds)
     rate_limit_share: Fraction = _option(
         Fraction(1), "RTK_RATE_LIMIT_SHARE", "this replica's share of the API rate limits, which are per token: 1/N "
@@ -144,9 +135,9 @@ class Settings:
     sandbox_state: str | None = _option(None, None, "keep the sandbox's state in this file across restarts",
                                         flag="--sandbox-state", metavar="PATH")
     # Which tools are exposed.
-    toolsets: tuple[str, ...] = _option((), "RTK_TOOLSETS", f"comma-separated toolsets to expose: {', '.join(TOOLSETS)} "
-                                        "(default: all)",
-                                        flag="--toolsets", kind="list", metavar="LIST")
+    toolsets: tuple[str, ...] = _option((), "RTK_TOOLSETS", "comma-separated toolsets to expose: "
+                                        f"{', '.join(TOOLSETS)} (default: all)", flag="--toolsets", kind="list",
+                                        metavar="LIST")
     tools: tuple[str, ...] = _option((), "RTK_TOOLS", "comma-separated tool names or globs to expose (added to "
                                      "--toolsets)", flag="--tools", kind="list", metavar="LIST")
     exclude_tools: tuple[str, ...] = _option((), "RTK_EXCLUDE_TOOLS", "comma-separated tool names or globs to hide",
@@ -155,8 +146,8 @@ class Settings:
                               flag="--read-only", kind="flag")
     # What agents see.
     max_result_tokens: int = _option(DEFAULT_MAX_TOKENS, "RTK_MAX_RESULT_TOKENS", "cap each result at about N "
-                                     "tokens; lists are cut item-wise", flag="--max-result-tokens",
-                                     parse=_positive_int, metavar="N")
+                                     "tokens; lists are cut item-wise", flag="--max-result-tokens", parse=_positive_int,
+                                     metavar="N")
     redact_secrets: bool = _option(False, "RTK_REDACT_SECRETS", "mask participant tokens, stream keys, download-URL "
                                    "signatures and echoed storage credentials in results", flag="--redact-secrets",
                                    kind="flag")
@@ -185,9 +176,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = _option(
         (), None, "--transport http: extra browser Origins to accept, e.g. https://app.example.com",
         flag="--allowed-origins", scope=SERVE, kind="list", metavar="LIST")
-    http_token: str | None = field(default=None, repr=False, metadata={"option": Option(
-        "RTK_MCP_HTTP_TOKEN", "--transport http: bearer token every request must carry (required to bind a "
-        "non-loopback --host)")})
+    http_token: str | None = _option(None, "RTK_MCP_HTTP_TOKEN", "--transport http: bearer token every request must "
+                                     "carry (required to bind a non-loopback --host)", secret=True)
     # Set by the desktop extension's entry script, not by people: its users fix settings in a form.
     settings_form: bool = _option(False, "RTK_SETTINGS_FORM", "name the desktop extension's settings form, not "
                                   "environment variables, in configuration errors", kind="flag")
@@ -197,10 +187,9 @@ class Settings:
         """Settings from the command line's ``flags`` (field name -> value, only the flags given) and the
         environment (``os.environ`` by default)."""
         env = os.environ if environ is None else environ
-        flags = flags or {}
         values: dict[str, Any] = {}
         for name, option in options():
-            if name in flags:
+            if flags and name in flags:
                 values[name] = flags[name]
             elif option.env is not None and (text := _env_text(env, option.env)) is not None:
                 try:
@@ -221,15 +210,15 @@ class Settings:
     @property
     def missing(self) -> list[str]:
         """The required environment variables that are not set."""
-        values = {"CLOUDFLARE_API_TOKEN": self.api_token, "CLOUDFLARE_ACCOUNT_ID": self.account_id}
-        return [name for name in _REQUIRED if not values[name]]
+        return [name for name, value in (("CLOUDFLARE_API_TOKEN", self.api_token),
+                                         ("CLOUDFLARE_ACCOUNT_ID", self.account_id)) if not value]
 
     def malformed(self) -> list[str]:
         """What is wrong with the credentials that are set, without their values: one sentence each."""
         found = []
         if self.api_token and not _TOKEN_SHAPE.fullmatch(self.api_token):
-            found.append(f"{self._name('CLOUDFLARE_API_TOKEN')} contains spaces, line breaks or other characters no API token "
-                         "has (copied with surrounding text?)")
+            found.append(f"{self._name('CLOUDFLARE_API_TOKEN')} contains spaces, line breaks or other characters no "
+                         "API token has (copied with surrounding text?)")
         if self.account_id and not _ACCOUNT_SHAPE.fullmatch(self.account_id):
             found.append(f"{self._name('CLOUDFLARE_ACCOUNT_ID')} is not an account ID (32 hexadecimal characters, "
                          "shown in the Cloudflare dashboard)")
@@ -244,59 +233,46 @@ class Settings:
         """How the person who configures this server knows a setting: the variable, or the form's field."""
         return f"'{SETTINGS_FORM_TITLES[variable]}'" if self.settings_form else variable
 
-    @property
-    def _where_to_fix(self) -> str:
-        if self.settings_form:
-            return "this extension's settings (the desktop app's extension settings form)"
-        return "the MCP client's `env` for this server"
-
     def missing_message(self) -> str | None:
         """Why no call can be made (variables unset or malformed), naming each variable; else ``None``."""
+        where = ("this extension's settings (the desktop app's extension settings form)" if self.settings_form
+                 else "the MCP client's `env` for this server")
         if malformed := self.malformed():
-            return (f"rtk-mcp is misconfigured: {'; '.join(malformed)}. Fix it in {self._where_to_fix} and restart "
-                    "the server. Nothing was sent.")
-        if not self.missing:
+            return (f"rtk-mcp is misconfigured: {'; '.join(malformed)}. Fix it in {where} and restart the server. "
+                    "Nothing was sent.")
+        if not (missing := self.missing):
             return None
-        names = " and ".join(map(self._name, self.missing))
+        names, one = " and ".join(map(self._name, missing)), len(missing) == 1
+        what = ("a Cloudflare API token with the Realtime / Realtime Admin permission, and the account ID from the "
+                "Cloudflare dashboard")
         if self.settings_form:
-            return (
-                f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} empty. Fill "
-                f"{'it' if len(self.missing) == 1 else 'them'} in {self._where_to_fix} (a Cloudflare API token with "
-                "the Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), then "
-                "turn the extension off and on; or turn on 'Sandbox (no account needed)' there to try every tool "
-                "offline."
-            )
-        return (
-            f"rtk-mcp is not configured: {names} {'is' if len(self.missing) == 1 else 'are'} not set "
-            "(a placeholder such as `<your API token>` counts as not set). "
-            f"Set them in {self._where_to_fix} (a Cloudflare API token with the "
-            "Realtime / Realtime Admin permission, and the account ID from the Cloudflare dashboard), "
-            "then restart the server; or run `rtk-mcp --sandbox` to try every tool offline."
-        )
+            return (f"rtk-mcp is not configured: {names} {'is' if one else 'are'} empty. Fill "
+                    f"{'it' if one else 'them'} in {where} ({what}), then turn the extension off and on; or turn on "
+                    "'Sandbox (no account needed)' there to try every tool offline.")
+        return (f"rtk-mcp is not configured: {names} {'is' if one else 'are'} not set (a placeholder such as `<your "
+                f"API token>` counts as not set). Set them in {where} ({what}), then restart the server; or run "
+                "`rtk-mcp --sandbox` to try every tool offline.")
 
 
-def options() -> Iterator[tuple[str, Option]]:
+def options() -> list[tuple[str, Option]]:
     """Every option, as (field name, declaration), in declaration order."""
-    for declared in fields(Settings):
-        yield declared.name, declared.metadata["option"]
+    return [(declared.name, declared.metadata["option"]) for declared in fields(Settings)]
 
 
 def _env_text(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value, or ``None`` when it is empty or was copied but never filled in:
+    ``<your Cloudflare account ID>`` as in config.example.json, or ``${user_config.app_id}``, which a
+    desktop host passes literally for a setting left blank."""
     value = env.get(name, "").strip()
-    return None if _is_placeholder(value) else value or None
-
-
-def _is_placeholder(value: str) -> bool:
-    """A value copied but never filled in: ``<your Cloudflare account ID>`` as in config.example.json,
-    or ``${user_config.app_id}``, which a desktop host passes literally for a setting left blank."""
-    return (value.startswith("<") and value.endswith(">")) or (value.startswith("${") and value.endswith("}"))
+    placeholder = (value.startswith("<") and value.endswith(">")) or (value.startswith("${") and value.endswith("}"))
+    return None if placeholder else value or None
 
 
 def _read(option: Option, text: str) -> Any:
     if option.kind in ("flag", "off"):
         # Strict both ways: a typo must not quietly turn an option (confirmation, say) off.
-        if text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
+        if text.lower() in _BOOLEANS:
+            return _BOOLEANS[text.lower()]
         raise ValueError("not 1/0, true/false, yes/no or on/off")
     if option.kind == "list":
         return tuple(split_list(text))

@@ -26,8 +26,8 @@ from pydantic_core import CoreSchema
 from rtk_mcp.sanitize import has_invisible
 
 __all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "Uri",
-           "StreamUrl", "PageNo", "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum", "MAX_TEXT_CHARS", "MAX_ID_CHARS",
-           "MAX_INTEGER"]
+           "StreamUrl", "PageNo", "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum",
+           "MAX_TEXT_CHARS", "MAX_ID_CHARS", "MAX_INTEGER"]
 
 #: The reference documents no length limits, so these are sane maxima: far beyond any real name,
 #: title, search or message, and far below what would make a request fail as too large.
@@ -75,13 +75,6 @@ def _check_json(value: Any, depth: int = 0) -> None:
         raise ValueError(f"must be between -{MAX_INTEGER} and {MAX_INTEGER} (each integer)")
     elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
         raise ValueError(f"must be at most {MAX_TEXT_CHARS} characters (each string)")
-
-
-def _checked_json(value: Any) -> Any:
-    _check_json(value)
-    return value
-
-
 
 
 #: An id that is substituted into the URL path.
@@ -136,18 +129,12 @@ _MAX_URL_CHARS = 2048
 def _url_check(*schemes: str) -> Callable[[str], str]:
     def check_url(value: str) -> str:
         """An absolute URL the API will send to: one of ``schemes``, a host, nothing hidden."""
-        _check_uri(value)
+        _check_uri(value)  # which also refuses a malformed port, or port 0
         parts = urlsplit(value)
         if parts.scheme.lower() not in schemes:
             raise ValueError(f"must be an absolute {' or '.join(s + '://' for s in schemes)} URL")
         if not parts.hostname or parts.username is not None or parts.password is not None:
             raise ValueError("must name a host (and no user:password@)")
-        try:
-            port = parts.port
-        except ValueError:  # not a number, or beyond 65535
-            port = 0
-        if port == 0:  # no service listens on port 0
-            raise ValueError("must have a port from 1 to 65535, or none")
         return value
 
     return check_url
@@ -225,8 +212,9 @@ def _parse_json_object(value: Any) -> Any:
 
 #: An object whose keys the reference leaves open, taken as JSON text: an open map has no form that
 #: OpenAI and Anthropic strict modes accept (they want every object closed), a string has. An object
-#: is accepted too; either way the API receives the object, held to the same limits as typed fields.
-JsonObject = Annotated[dict[str, Any], BeforeValidator(_parse_json_object), AfterValidator(_checked_json),
+#: is accepted too; either way the API receives the object, held to the same limits as typed fields (by
+#: the validator of :class:`Params`, which every model holding one extends).
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_parse_json_object),
                        WithJsonSchema({"type": "string", "contentMediaType": "application/json"})]
 
 

@@ -31,13 +31,6 @@ _PLACEHOLDER = re.compile(r"{(\w+)}")
 FIELDS_ARG = "fields"
 
 
-def _with_fields_arg(params: type[BaseModel]) -> type[BaseModel]:
-    """``params`` plus the optional ``fields`` argument (same name, docstring and config)."""
-    fields_type = Annotated[list[str] | None, Field(description="Fields per item")]
-    return create_model(params.__name__, __base__=params, __doc__=params.__doc__, __module__=params.__module__,
-                        **{FIELDS_ARG: (fields_type, None)})
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """One documented operation, exposed as one MCP tool: every fact about the tool is on this row
@@ -74,7 +67,11 @@ class Endpoint:
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_ids", {name: self._source_of(name) for name in _PLACEHOLDER.findall(self.path)})
         if self.list_result and FIELDS_ARG not in self.params.model_fields:
-            object.__setattr__(self, "params", _with_fields_arg(self.params))
+            # The same model (name, docstring, group) with the optional ``fields`` argument added.
+            fields_arg = (Annotated[list[str] | None, Field(description="Fields per item")], None)
+            object.__setattr__(self, "params", create_model(
+                self.params.__name__, __base__=self.params, __doc__=self.params.__doc__,
+                __module__=self.params.__module__, **{FIELDS_ARG: fields_arg}))
 
     @property
     def path_fields(self) -> tuple[str, ...]:
@@ -203,9 +200,7 @@ def _clean(node: Any, defs: dict[str, Any], portable: bool) -> Any:
         node = {"anyOf": not_null, **rest}  # ``X | Y | None``: null is said by omitting the field
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        if key == "default" and value is None:
+        if (key == "title" and isinstance(value, str)) or (key == "default" and value is None):
             continue
         if key == "properties":
             out[key] = {name: _clean(sub, defs, portable) for name, sub in value.items()}

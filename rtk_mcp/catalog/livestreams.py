@@ -90,10 +90,10 @@ class GetLivestream(_LivestreamParams):
 
 
 _M = "/{app_id}/meetings/{meeting_id}"
+_L = "/{app_id}/livestreams"
 ENDPOINTS = [
-    Endpoint("create_livestream", "POST", "/{app_id}/livestreams", CreateLivestream, "Create livestream",
-             check_with="list_livestreams"),
-    Endpoint("list_livestreams", "GET", "/{app_id}/livestreams", ListLivestreams, "List livestreams"),
+    Endpoint("create_livestream", "POST", _L, CreateLivestream, "Create livestream", check_with="list_livestreams"),
+    Endpoint("list_livestreams", "GET", _L, ListLivestreams, "List livestreams"),
     Endpoint("stop_meeting_livestream", "POST", _M + "/active-livestream/stop", StopMeetingLivestream,
              "Stop meeting livestream", destructive=True, check_with="get_meeting_active_livestream"),
     Endpoint("start_meeting_livestream", "POST", _M + "/livestreams", StartMeetingLivestream,
@@ -102,9 +102,9 @@ ENDPOINTS = [
              "Get livestream analytics"),
     Endpoint("get_meeting_active_livestream", "GET", _M + "/active-livestream", GetMeetingActiveLivestream,
              "Get active livestream"),
-    Endpoint("get_livestream_session", "GET", "/{app_id}/livestreams/sessions/{livestream_session_id}",
-             GetLivestreamSession, "Get livestream session"),
-    Endpoint("get_active_livestream_session", "GET", "/{app_id}/livestreams/{livestream_id}/active-livestream-session",
+    Endpoint("get_livestream_session", "GET", _L + "/sessions/{livestream_session_id}", GetLivestreamSession,
+             "Get livestream session"),
+    Endpoint("get_active_livestream_session", "GET", _L + "/{livestream_id}/active-livestream-session",
              GetActiveLivestreamSession, "Get active livestream session"),
-    Endpoint("get_livestream", "GET", "/{app_id}/livestreams/{livestream_id}", GetLivestream, "Get livestream"),
+    Endpoint("get_livestream", "GET", _L + "/{livestream_id}", GetLivestream, "Get livestream"),
 ]

@@ -10,32 +10,14 @@ from pydantic import Field
 
 from rtk_mcp.catalog.common import Params, StreamUrl, Uri
 
-__all__ = [
-    "AIConfig",
-    "AudioConfig",
-    "BucketConfig",
-    "RecordingConfig",
-    "RtmpConfig",
-    "StorageConfig",
-    "VideoConfig",
-]
+__all__ = ["AIConfig", "AudioConfig", "BucketConfig", "RecordingConfig", "RtmpConfig", "StorageConfig", "VideoConfig"]
+
+SummaryType = Literal["general", "team_meeting", "sales_call", "client_check_in", "interview", "daily_standup",
+                      "one_on_one_meeting", "lecture", "code_review"]
 
 
 class Summarization(Params):
-    summary_type: (
-        Literal[
-            "general",
-            "team_meeting",
-            "sales_call",
-            "client_check_in",
-            "interview",
-            "daily_standup",
-            "one_on_one_meeting",
-            "lecture",
-            "code_review",
-        ]
-        | None
-    ) = None
+    summary_type: SummaryType | None = None
     text_format: Literal["plain_text", "markdown"] | None = None
     word_limit: int | None = Field(default=None, ge=150, le=1000)
 
@@ -86,7 +68,8 @@ class BucketConfig(Params):
 
 class StorageConfig(Params):
     # Credentials are write-only on the API side; plain strings, never defaulted or echoed.
-    type: Literal["aws", "azure", "digitalocean", "gcs", "sftp"] = Field(description="sftp uses host, port, username, auth_method")
+    type: Literal["aws", "azure", "digitalocean", "gcs", "sftp"] = Field(
+        description="sftp uses host, port, username, auth_method")
     access_key: str | None = Field(default=None, description="Not needed for gcs")
     secret: str | None = None
     bucket: str | None = None

@@ -73,20 +73,13 @@ class _Shades(Params):
     model_config = ConfigDict(serialize_by_alias=True)
 
 
-class Background(_Shades):
-    s600: str = Field(alias="600")
-    s700: str = Field(alias="700")
-    s800: str = Field(alias="800")
-    s900: str = Field(alias="900")
-    s1000: str = Field(alias="1000")
+def _shades(name: str, *shades: int) -> type[_Shades]:
+    """A palette: one colour string per shade, e.g. ``s600`` sent as "600"."""
+    return create_model(name, __base__=_Shades, **{f"s{shade}": (str, Field(alias=str(shade))) for shade in shades})
 
 
-class Brand(_Shades):
-    s300: str = Field(alias="300")
-    s400: str = Field(alias="400")
-    s500: str = Field(alias="500")
-    s600: str = Field(alias="600")
-    s700: str = Field(alias="700")
+Background = _shades("Background", 600, 700, 800, 900, 1000)
+Brand = _shades("Brand", 300, 400, 500, 600, 700)
 
 
 class Colors(Params):

@@ -26,29 +26,21 @@ class SelectionError(ValueError):
     pass
 
 
-def split_list(value: str | Sequence[str] | None) -> list[str]:
+def split_list(value: str | Sequence[str]) -> list[str]:
     """Accept ``a,b`` and repeated flags alike."""
-    if value is None:
-        return []
-    items = [value] if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, str) else value
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
 
-def select(
-    *,
-    toolsets: Iterable[str] = (),
-    tools: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-    read_only: bool = False,
-    endpoints: Sequence[Endpoint] = ENDPOINTS,
-) -> list[Endpoint]:
+def select(*, toolsets: Iterable[str] = (), tools: Iterable[str] = (), exclude: Iterable[str] = (),
+           read_only: bool = False) -> list[Endpoint]:
     """The endpoints to expose, in catalog order.
 
     With neither toolsets nor tools, every tool is selected. ``tools`` (names or globs) add to the
     toolsets; ``exclude`` (names or globs) removes; ``read_only`` keeps only read-only tools.
     """
     toolsets, tools, exclude = list(toolsets), list(tools), list(exclude)
-    names = [ep.name for ep in endpoints]
+    names = [ep.name for ep in ENDPOINTS]
     chosen: set[str] = set()
     for toolset in toolsets:
         if toolset == "all":
@@ -56,7 +48,7 @@ def select(
         elif toolset == "default":
             chosen.update(DEFAULT_TOOLSET)
         elif toolset in GROUPS:
-            chosen.update(ep.name for ep in endpoints if ep.group == toolset)
+            chosen.update(ep.name for ep in ENDPOINTS if ep.group == toolset)
         else:
             raise SelectionError(f"unknown toolset {toolset!r}; choose from: {', '.join(TOOLSETS)}")
     for pattern in tools:
@@ -65,7 +57,7 @@ def select(
         chosen.update(names)
     for pattern in exclude:
         chosen.difference_update(_match(pattern, names))
-    return [ep for ep in endpoints if ep.name in chosen and (ep.read_only or not read_only)]
+    return [ep for ep in ENDPOINTS if ep.name in chosen and (ep.read_only or not read_only)]
 
 
 def _match(pattern: str, names: list[str]) -> list[str]:
