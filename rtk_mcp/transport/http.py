@@ -84,11 +84,6 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-def _host_entry(host: str) -> str:
-    host = host.strip()
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host  # a bare IPv6 address, as Host has it
-
-
 def security_settings(
     bind_host: str, *, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()
 ) -> TransportSecuritySettings:
@@ -98,47 +93,19 @@ def security_settings(
     sends, so a server bound to all interfaces accepts only loopback names and the hosts it is told about
     (``--allowed-hosts``). A request without ``Origin`` (any non-browser client) is not subject to the origin check.
     """
-    names = list(_LOOPBACK_HOSTS)
+    names = [*_LOOPBACK_HOSTS, *allowed_hosts]
     if bind_host.strip().strip("[]") not in {"0.0.0.0", "::"}:
-        names.append(_host_entry(bind_host))
-    names += [_host_entry(h) for h in allowed_hosts if h.strip()]
+        names.append(bind_host)
     hosts: list[str] = []
-    for name in dict.fromkeys(names):
+    for name in dict.fromkeys(name.strip() for name in names if name.strip()):
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"  # a bare IPv6 address, as a Host header has it
         has_port = ":" in name and not name.endswith("]")
         hosts += [name] if has_port else [name, f"{name}:*"]
     origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
     origins += [o.strip().rstrip("/") for o in allowed_origins if o.strip()]
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=list(dict.fromkeys(hosts)),
                                      allowed_origins=list(dict.fromkeys(origins)))
-
-
-class BearerTokenMiddleware:
-    """401 for any HTTP request (other than the health check) without the right bearer token."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._expected = f"Bearer {token}".encode()
-        self._rejected = 0
-        self._reported_at = float("-inf")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(Headers(scope=scope)):
-            await self.app(scope, receive, send)
-            return
-        self._rejected += 1
-        if (now := time.monotonic()) - self._reported_at >= _REJECTION_REPORT_S:
-            logger.warning("rejected HTTP requests without a valid bearer token (%d since the last report)",
-                           self._rejected)
-            self._rejected, self._reported_at = 0, now
-        refusal = JSONResponse({"error": "unauthorized", "message": f"send 'Authorization: Bearer <token>' (the "
-                                f"server's {TOKEN_ENV})"}, status_code=401,
-                               headers={"WWW-Authenticate": 'Bearer realm="rtk-mcp"'})
-        await refusal(scope, receive, send)
-
-    def _authorized(self, headers: Headers) -> bool:
-        # Constant-time in the token's content; the scheme is compared case-sensitively on purpose
-        # (every MCP client sends "Bearer").
-        return hmac.compare_digest(headers.get("authorization", "").encode("latin-1"), self._expected)
 
 
 async def _healthz(request: Request) -> Response:
@@ -160,41 +127,58 @@ def build_http_app(server: Server[Any], *, token: str | None = None, stateless: 
         streamable_http_path=MCP_PATH, stateless_http=stateless, transport_security=security, host=host,
         custom_starlette_routes=[health], session_idle_timeout=session_idle_timeout, max_sessions=max_sessions,
         max_request_body_size=MAX_REQUEST_BYTES)
-    if not stateless:
-        app = SessionLimit(app, max_sessions, session_idle_timeout)
-    app = McpGate(app, max_calls, allow="POST" if stateless else "POST, DELETE")
-    return BearerTokenMiddleware(app, token) if token else app
-
-
-def _is_mcp(scope: Scope) -> bool:
-    return scope["type"] == "http" and scope["path"] == MCP_PATH
+    mcp = app if stateless else SessionLimit(app, max_sessions, session_idle_timeout)
+    return McpGate(app, mcp, token=token, max_calls=max_calls)
 
 
 class McpGate:
-    """``GET /mcp`` answered 405; at most ``max_calls`` other requests to ``/mcp`` served at once.
+    """What a request passes before the SDK sees it: the bearer token, then for ``/mcp`` the method and a slot.
 
-    The GET stream exists for messages a server sends outside the answer to a request (sampling, elicitation,
-    change notifications); rtk-mcp sends none, so the stream would carry nothing, never end, and (in a stateful
-    session) keep the session from ever going idle. The Streamable HTTP specification lets a server answer it
-    405, and MCP clients then carry on without it.
-
-    A request beyond ``max_calls`` waits before its body is read (uvicorn stops reading a body it is not asked
-    for), so what it holds meanwhile is a connection, not a parsed message.
+    Every request but the health check needs the token (when one is set); the comparison is constant-time in
+    the token's content. ``GET /mcp`` is answered 405: that stream exists for messages a server sends outside
+    the answer to a request (sampling, elicitation, change notifications); rtk-mcp sends none, so the stream
+    would carry nothing, never end, and (in a stateful session) keep the session from ever going idle. The
+    Streamable HTTP specification allows the 405, and MCP clients then carry on without it. A request beyond
+    ``max_calls`` waits before its body is read (uvicorn stops reading a body it is not asked for), so what it
+    holds meanwhile is a connection, not a parsed message.
     """
 
-    def __init__(self, app: ASGIApp, max_calls: int, *, allow: str) -> None:
+    def __init__(self, app: ASGIApp, mcp: ASGIApp, *, token: str | None, max_calls: int) -> None:
         self.app = app
-        self.allow = allow
+        self.mcp = mcp
+        self._allow = "POST" if mcp is app else "POST, DELETE"
+        self._expected = f"Bearer {token}".encode() if token else None
         self._slots = anyio.Semaphore(max_calls)
+        self._rejected = 0
+        self._reported_at = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _is_mcp(scope):
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
+            await self.app(scope, receive, send)
+        elif not self._authorized(scope):
+            await self._refuse(scope, receive, send)
+        elif scope["path"] != MCP_PATH:
             await self.app(scope, receive, send)
         elif scope["method"] == "GET":
-            await Response(status_code=405, headers={"Allow": self.allow})(scope, receive, send)
+            await Response(status_code=405, headers={"Allow": self._allow})(scope, receive, send)
         else:
             async with self._slots:
-                await self.app(scope, receive, send)
+                await self.mcp(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        # The scheme is compared case-sensitively on purpose (every MCP client sends "Bearer").
+        supplied = Headers(scope=scope).get("authorization", "").encode("latin-1")
+        return self._expected is None or hmac.compare_digest(supplied, self._expected)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._rejected += 1
+        if (now := time.monotonic()) - self._reported_at >= _REJECTION_REPORT_S:
+            logger.warning("rejected HTTP requests without a valid bearer token (%d since the last report)",
+                           self._rejected)
+            self._rejected, self._reported_at = 0, now
+        message = f"send 'Authorization: Bearer <token>' (the server's {TOKEN_ENV})"
+        await JSONResponse({"error": "unauthorized", "message": message}, status_code=401,
+                           headers={"WWW-Authenticate": 'Bearer realm="rtk-mcp"'})(scope, receive, send)
 
 
 @dataclass
@@ -221,9 +205,6 @@ class SessionLimit:
         self._sessions: dict[str, _Session] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _is_mcp(scope):
-            await self.app(scope, receive, send)
-            return
         session_id = Headers(scope=scope).get("mcp-session-id")
         if session_id is None and scope["method"] == "POST":
             await self._make_room(scope)
