@@ -1,15 +1,14 @@
 """MCP over Streamable HTTP: the ASGI app behind ``rtk-mcp --transport http``.
 
-What it adds to the SDK's ``Server.streamable_http_app``: DNS-rebinding protection always on
-(:func:`security_settings`); an optional bearer token (``RTK_MCP_HTTP_TOKEN``), without which the CLI refuses
-to bind a non-loopback address (:func:`check_bind`); ``GET /healthz`` for orchestrators and load balancers (no
-token, no Host check, no session; says only ``{"status": "ok"}``); a stateless mode, so several instances can
-sit behind a load balancer without sticky sessions; and, as the stdio transport has, bounds on what clients can
-make the process hold (:class:`McpGate`, :class:`SessionLimit`).
+On top of the SDK's ``Server.streamable_http_app``: DNS-rebinding protection always on (:func:`security_settings`);
+an optional bearer token (``RTK_MCP_HTTP_TOKEN``), without which :func:`check_bind` refuses a non-loopback address;
+``GET /healthz`` for orchestrators and load balancers (no token, no Host check, no session; says only
+``{"status": "ok"}``); a stateless mode, so instances behind a load balancer need no sticky sessions; and, as the
+stdio transport has, bounds on what clients can make the process hold (:class:`McpGate`, :class:`SessionLimit`).
 
-Slow clients (trickled headers or bodies, answers never read, connections held open) are the reverse proxy's
-to handle: the README requires one in front of any server that leaves the machine (for TLS) and
-``deploy/nginx.conf`` is one that does it. Here uvicorn runs with its public settings only.
+Slow clients (trickled headers or bodies, answers never read, connections held open) are the reverse proxy's to
+handle: the README requires one in front of any server that leaves the machine (for TLS), and ``deploy/nginx.conf``
+is one that does it. Here uvicorn runs with its public settings only.
 """
 
 from __future__ import annotations
@@ -57,8 +56,6 @@ MAX_REQUEST_BYTES = 256 * 1024
 SESSION_IDLE_TIMEOUT_S = 5 * 60.0
 #: The most stateful sessions at once; a new one beyond this closes the longest-idle one.
 MAX_SESSIONS = 256
-#: Rejected requests are logged once per this many seconds, with a count, so a flood of them cannot fill the log.
-_REJECTION_REPORT_S = 10.0
 
 
 class BindRefused(ValueError):
@@ -77,16 +74,13 @@ def is_loopback(host: str) -> bool:
 def check_bind(host: str, token: str | None) -> None:
     """Refuse a non-loopback bind without a token: anyone who can reach the port could call the API."""
     if not is_loopback(host) and not token:
-        raise BindRefused(
-            f"refusing to serve on {host}, which is reachable from other machines, without a bearer token: "
-            f"set {TOKEN_ENV} to a long random secret (clients then send 'Authorization: Bearer <token>'), "
-            "or bind to 127.0.0.1"
-        )
+        raise BindRefused(f"refusing to serve on {host}, which is reachable from other machines, without a bearer "
+                          f"token: set {TOKEN_ENV} to a long random secret (clients then send 'Authorization: "
+                          "Bearer <token>'), or bind to 127.0.0.1")
 
 
-def security_settings(
-    bind_host: str, *, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()
-) -> TransportSecuritySettings:
+def security_settings(bind_host: str, *, allowed_hosts: Sequence[str] = (),
+                      allowed_origins: Sequence[str] = ()) -> TransportSecuritySettings:
     """Accepted ``Host`` headers and ``Origin``s: the loopback names, the bind address, and what is given.
 
     Entries without a port match any port (``name`` and ``name:*``). ``0.0.0.0``/``::`` are not a name anyone
@@ -132,15 +126,14 @@ def build_http_app(server: Server[Any], *, token: str | None = None, stateless: 
 
 
 class McpGate:
-    """What a request passes before the SDK sees it: the bearer token, then for ``/mcp`` the method and a slot.
+    """What a request passes before the SDK sees it: the bearer token (not asked of the health check), then for
+    ``/mcp`` the method and a slot.
 
-    Every request but the health check needs the token (when one is set); the comparison is constant-time in
-    the token's content. ``GET /mcp`` is answered 405: that stream exists for messages a server sends outside
-    the answer to a request (sampling, elicitation, change notifications); rtk-mcp sends none, so the stream
-    would carry nothing, never end, and (in a stateful session) keep the session from ever going idle. The
-    Streamable HTTP specification allows the 405, and MCP clients then carry on without it. A request beyond
-    ``max_calls`` waits before its body is read (uvicorn stops reading a body it is not asked for), so what it
-    holds meanwhile is a connection, not a parsed message.
+    ``GET /mcp`` is answered 405: that stream is for messages a server sends outside the answer to a request
+    (sampling, elicitation, change notifications); rtk-mcp sends none, so it would carry nothing, never end, and
+    keep a stateful session from ever going idle. The Streamable HTTP specification allows the 405, and MCP
+    clients then carry on without it. A request beyond ``max_calls`` waits before its body is read (uvicorn stops
+    reading a body it is not asked for), so what it holds meanwhile is a connection, not a parsed message.
     """
 
     def __init__(self, app: ASGIApp, mcp: ASGIApp, *, token: str | None, max_calls: int) -> None:
@@ -166,13 +159,15 @@ class McpGate:
                 await self.mcp(scope, receive, send)
 
     def _authorized(self, scope: Scope) -> bool:
-        # The scheme is compared case-sensitively on purpose (every MCP client sends "Bearer").
+        # Constant-time in the token's content; the scheme is compared case-sensitively on purpose (every MCP
+        # client sends "Bearer").
         supplied = Headers(scope=scope).get("authorization", "").encode("latin-1")
         return self._expected is None or hmac.compare_digest(supplied, self._expected)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # One log line with a count every 10 s at most, so a flood of rejected requests cannot fill the log.
         self._rejected += 1
-        if (now := time.monotonic()) - self._reported_at >= _REJECTION_REPORT_S:
+        if (now := time.monotonic()) - self._reported_at >= 10:
             logger.warning("rejected HTTP requests without a valid bearer token (%d since the last report)",
                            self._rejected)
             self._rejected, self._reported_at = 0, now
@@ -268,11 +263,9 @@ def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     """How rtk-mcp serves HTTP: uvicorn's own h11 protocol and public settings, logs to stderr.
 
     h11, not httptools: pure Python, so it installs everywhere the package does (uvicorn depends on it).
-    ``h11_max_incomplete_event_size`` bounds what an unfinished request line and headers may hold; the
-    keep-alive timeout closes connections idle between requests. Timing out slow clients is left to the
-    reverse proxy (see ``deploy/nginx.conf``).
+    ``h11_max_incomplete_event_size`` bounds what an unfinished request line and headers may hold.
+    ``log_config=None``: uvicorn logs through our root logger (stderr), not its own stdout handler.
     """
-    # log_config=None: uvicorn logs through our root logger (stderr), not its own stdout handler.
     return uvicorn.Config(app, host=host, port=port, http="h11", h11_max_incomplete_event_size=16 * 1024,
                           timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S, log_config=None, access_log=False,
                           lifespan="on", ws="none", server_header=False)
