@@ -91,7 +91,7 @@ def security_settings(bind_host: str, *, allowed_hosts: Sequence[str] = (),
     if bind_host.strip().strip("[]") not in {"0.0.0.0", "::"}:
         names.append(bind_host)
     hosts: list[str] = []
-    for name in dict.fromkeys(name.strip() for name in names if name.strip()):
+    for name in dict.fromkeys(entry.strip() for entry in names if entry.strip()):
         if ":" in name and not name.startswith("["):
             name = f"[{name}]"  # a bare IPv6 address, as a Host header has it
         has_port = ":" in name and not name.endswith("]")
