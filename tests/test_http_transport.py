@@ -181,6 +181,10 @@ def test_loopback_detection_and_bind_policy() -> None:
     assert "0.0.0.0:*" not in settings.allowed_hosts
     assert {"127.0.0.1:*", "localhost:*", "[::1]:*", "mcp.example.com", "mcp.example.com:*"} <= set(
         settings.allowed_hosts)
+    # A name given with its port matches that port only; a bare IPv6 address is bracketed as in a Host header.
+    with_ports = security_settings("127.0.0.1", allowed_hosts=["mcp.example.com:8443", "2001:db8::1"]).allowed_hosts
+    assert "mcp.example.com:8443" in with_ports and "mcp.example.com:*" not in with_ports
+    assert {"[2001:db8::1]", "[2001:db8::1]:*"} <= set(with_ports)
 
 
 def _cli_env(**extra: str) -> dict[str, str]:

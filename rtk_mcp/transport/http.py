@@ -92,8 +92,8 @@ def security_settings(bind_host: str, *, allowed_hosts: Sequence[str] = (),
         names.append(bind_host)
     hosts: list[str] = []
     for name in dict.fromkeys(entry.strip() for entry in names if entry.strip()):
-        if ":" in name and not name.startswith("["):
-            name = f"[{name}]"  # a bare IPv6 address, as a Host header has it
+        if name.count(":") > 1 and not name.startswith("["):
+            name = f"[{name}]"  # a bare IPv6 address (a name with a port has one colon), as a Host header has it
         has_port = ":" in name and not name.endswith("]")
         hosts += [name] if has_port else [name, f"{name}:*"]
     origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
