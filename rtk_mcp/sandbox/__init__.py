@@ -23,7 +23,15 @@ Layout
 * ``store.py`` — the state in SQLite, one row per object, each request in one ``BEGIN IMMEDIATE``
   transaction (in memory unless a state file is given; a file is shared safely by any number of
   sandboxes and processes).
-* ``clock.py`` — the time lifecycles follow: real time, or a :class:`ManualClock` a test advances.
+* ``clock.py`` — the time lifecycles follow: real time, or a :class:`ManualClock` a test advances,
+  plus an offset kept in the state so every process sharing a state file agrees on the time.
+* ``control.py`` — :class:`Sandbox`: one sandbox as a program drives it (its API, people, time,
+  webhook deliveries); ``people.py`` — joining, speaking, chatting and leaving, which RealtimeKit
+  does in its client SDKs, so they are sandbox controls, never MCP tools.
+* ``events.py``, ``delivery.py``, ``signing.py`` — webhook events queued where they happen, sent
+  in order with retries, signed as RealtimeKit signs them.
+* ``cli.py``, ``scenario.py``, ``scenarios/`` — ``rtk-mcp sandbox …``, and playing a whole meeting
+  from a scenario file on the sandbox clock.
 * ``seed.py`` — the demo data with fixed ids (:data:`SEED`), including the telemetry the session
   reports show.
 * ``validate.py`` — request-body checks transcribed from the reference's parameter schemas and the
@@ -42,6 +50,8 @@ from typing import TYPE_CHECKING
 
 from .app import API_PREFIX, sandbox_app
 from .clock import Clock, ManualClock, SystemClock
+from .control import Sandbox
+from .people import ControlError
 from .seed import SANDBOX_APP_ID, SEED, SeedIds
 from .store import SandboxStateError
 
@@ -51,8 +61,8 @@ if TYPE_CHECKING:
     from rtk_mcp.config import Settings
 
 __all__ = [
-    "API_PREFIX", "SANDBOX_APP_ID", "SANDBOX_BASE_URL", "SEED", "Clock", "ManualClock", "SandboxStateError", "SeedIds",
-    "SystemClock", "sandbox_app", "sandbox_settings", "sandbox_transport",
+    "API_PREFIX", "SANDBOX_APP_ID", "SANDBOX_BASE_URL", "SEED", "Clock", "ControlError", "ManualClock", "Sandbox",
+    "SandboxStateError", "SeedIds", "SystemClock", "sandbox_app", "sandbox_settings", "sandbox_transport",
 ]
 
 #: Base URL the rtk-mcp client uses to reach the sandbox through :func:`sandbox_transport`.

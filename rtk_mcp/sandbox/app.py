@@ -16,13 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route
 
-from .clock import Clock, SystemClock, parse_ts
-from .handlers import ADVANCE, ROUTES, Call, ErrorReply, Reply
+from .clock import Clock, SystemClock, parse_ts, sandbox_now
+from .events import remember_base_url
+from .handlers import ROUTES, Call, ErrorReply, Reply, advance_all
 from .seed import build_state
+from .signing import PUBLIC_KEY_PATH, private_key_pem, public_key_pem
 from .store import Store
 from .validate import SPECS, Invalid, O, check
 
-__all__ = ["API_PREFIX", "sandbox_app"]
+__all__ = ["API_PREFIX", "build_app", "sandbox_app"]
 
 #: Every API route lives under this prefix (``account_id`` is accepted as-is).
 API_PREFIX = "/client/v4/accounts/{account_id}/realtime/kit"
@@ -51,11 +53,11 @@ class _Sandbox:
         self.clock = clock
 
     def run(self, request: Request, body: dict[str, Any], handler: Callable[[Call], Reply]) -> Response:
-        now = self.clock.now()
         try:
             with self.store.transaction() as state:
-                for advance in ADVANCE:
-                    advance(state, now)
+                now = sandbox_now(state, self.clock)
+                remember_base_url(state, str(request.base_url))
+                advance_all(state, now)
                 app_id = request.path_params.get("app_id")
                 if app_id is not None and app_id not in state["apps"]:
                     raise ErrorReply(404, "App not found")
@@ -120,6 +122,12 @@ class _Sandbox:
             return PlainTextResponse(session["_summary"], media_type="text/markdown")
         return error(404, "File not found")
 
+    def webhook_key(self, request: Request) -> Response:
+        """The public key webhook receivers verify ``rtk-signature`` with, published as RealtimeKit publishes its own."""
+        with self.store.transaction() as state:
+            pem = public_key_pem(private_key_pem(state))
+        return JSONResponse({"success": True, "data": {"publicKey": pem}, "message": ""})
+
     def recording_file(self, request: Request) -> Response:
         with self.store.transaction() as state:
             recording = state["recordings"].get(request.path_params["recording_id"])
@@ -157,7 +165,12 @@ def sandbox_app(state_path: str | Path | None = None, *, clock: Clock | None = N
     drives every time-dependent lifecycle (default: real time).
     """
     clock = clock or SystemClock()
-    sandbox = _Sandbox(Store(lambda: build_state(clock.now()), state_path), clock)
+    return build_app(Store(lambda: build_state(clock.now()), state_path), clock)
+
+
+def build_app(store: Store, clock: Clock) -> Starlette:
+    """The ASGI app serving *store* on *clock* (a :class:`~rtk_mcp.sandbox.control.Sandbox` shares its own)."""
+    sandbox = _Sandbox(store, clock)
     routes = [
         Route(API_PREFIX + path, sandbox.endpoint(handler, SPECS[spec] if spec else None), methods=[method])
         for method, path, handler, spec in ROUTES
@@ -165,6 +178,7 @@ def sandbox_app(state_path: str | Path | None = None, *, clock: Clock | None = N
     routes += [
         Route("/sandbox-files/sessions/{session_id}/{name}", _serve(sandbox.session_file), methods=["GET"]),
         Route("/sandbox-files/recordings/{recording_id}/{name}", _serve(sandbox.recording_file), methods=["GET"]),
+        Route(PUBLIC_KEY_PATH, _serve(sandbox.webhook_key), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.sandbox = sandbox

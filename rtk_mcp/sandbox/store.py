@@ -26,7 +26,7 @@ Record = dict[str, Any]
 #: Every kind of object the sandbox keeps.
 COLLECTIONS = (
     "apps", "presets", "meetings", "participants", "sessions", "recordings", "webhooks", "livestreams",
-    "livestream_sessions",
+    "livestream_sessions", "deliveries",
 )
 #: Marks a file as sandbox state (and its layout version), so another SQLite file is never mistaken for one.
 FORMAT = "rtk-mcp sandbox state, one row per object"
@@ -63,6 +63,14 @@ class State:
             self._stored[collection] = dict(rows)
             self._loaded[collection] = {object_id: json.loads(data) for object_id, data in rows}
         return self._loaded[collection]
+
+    def meta(self, key: str) -> str | None:
+        """A value the state keeps beside its objects (the clock's offset, the signing key, counters)."""
+        row = self._connection.execute("SELECT value FROM sandbox_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._connection.execute("INSERT OR REPLACE INTO sandbox_meta (key, value) VALUES (?, ?)", (key, value))
 
     def save(self) -> None:
         """Write what changed: new or modified objects, and deletions."""

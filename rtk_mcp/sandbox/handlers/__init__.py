@@ -25,15 +25,22 @@ from . import (
 )
 from .common import Call, ErrorReply, Reply
 
-__all__ = ["ADVANCE", "ROUTES", "Call", "ErrorReply", "Reply"]
+__all__ = ["ADVANCE", "ROUTES", "Call", "ErrorReply", "Reply", "advance_all"]
 
 _GROUPS = (apps, meetings, presets, sessions, recordings, webhooks, active_session, livestreams, analytics)
 
 ROUTES: list[tuple[str, str, Callable[[Call], Reply], str | None]] = [route for group in _GROUPS for route in group.ROUTES]
 
-#: Run in this order before every request: a session that ends stops its recordings.
+#: Run in this order before every request: a session that ends stops its recordings and livestream.
 ADVANCE: tuple[Callable[[State, datetime], None], ...] = (
     sessions.end_empty_sessions,
     recordings.advance_recordings,
     livestreams.advance_livestreams,
+    sessions.announce_summaries,
 )
+
+
+def advance_all(state: State, now: datetime) -> None:
+    """Bring every time-driven lifecycle up to *now* (each step emits the events it sets off)."""
+    for advance in ADVANCE:
+        advance(state, now)
