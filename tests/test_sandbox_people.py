@@ -131,7 +131,7 @@ async def test_summarize_on_end_produces_the_summary_of_what_was_said() -> None:
         await sandbox.leave(meeting_id, "ada")
         await sandbox.advance(60)
         [session] = await _sessions(client, meeting_id)
-        assert session["session"]["status"] == "ENDED"
+        assert session["status"] == "ENDED"
         assert "404" in await call_error(client, "get_session_summary", {"session_id": session["id"]})
         await sandbox.advance(30)
         summary = await call(client, "get_session_summary", {"session_id": session["id"], "include_content": True})
