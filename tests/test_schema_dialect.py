@@ -36,7 +36,7 @@ async def _sent(fake_api: FakeAPI, tool: str, arguments: dict[str, Any]) -> Any:
         ("start_meeting_livestream", {"meeting_id": "m1", "video_config": {"width": 2000}}, "video_config.width"),
         ("create_poll", {"meeting_id": "m1", "question": "?", "options": []}, "options"),
         ("create_webhook", {"name": "w", "url": "https://h.example/x", "events": []}, "events"),
-        ("create_webhook", {"name": "w", "url": "http://h.example/x", "events": ["meeting.started"]}, "https://"),
+        ("create_webhook", {"name": "w", "url": "ftp://h.example/x", "events": ["meeting.started"]}, "http:// or https://"),
         ("add_participant", {"meeting_id": "m1", "custom_participant_id": "a", "preset_name": "p",
                              "picture": "ftp://h.example/a.png"}, "http:// or https://"),
         ("update_preset", {"preset_id": "p1", "ui": {"config_diff": "{not json"}}, "JSON object"),

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, HttpsUrl, ListedBy, PathId
+from rtk_mcp.catalog.common import AppParams, ListedBy, PathId, WebUrl
 from rtk_mcp.catalog.endpoint import Endpoint
 
 WebhookEvent = Literal[
@@ -31,7 +31,7 @@ class CreateWebhook(AppParams):
 
     events: list[WebhookEvent] = Field(min_length=1, description="Events to deliver")
     name: str
-    url: HttpsUrl = Field(description="https URL for the events")
+    url: WebUrl = Field(description="URL the events are POSTed to")
     enabled: bool | None = Field(default=None, description="Active on creation")
 
 
@@ -55,7 +55,7 @@ class UpdateWebhook(AppParams):
     enabled: bool | None = Field(default=None, description="Active or not")
     events: list[WebhookEvent] | None = Field(default=None, min_length=1, description="Events to deliver")
     name: str | None = None
-    url: HttpsUrl | None = Field(default=None, description="https URL for the events")
+    url: WebUrl | None = Field(default=None, description="URL the events are POSTed to")
 
 
 class DeleteWebhook(AppParams):
