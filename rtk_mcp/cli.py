@@ -118,14 +118,14 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _make_server(settings: Settings, endpoints: list[Endpoint]) -> Any:
+def _make_server(settings: Settings, endpoints: list[Endpoint], sandbox: Any = None) -> Any:
     from rtk_mcp.server import build_server
 
     transport = None
     if settings.sandbox:
-        from rtk_mcp.sandbox import sandbox_transport
+        from rtk_mcp.sandbox import Sandbox
 
-        transport = sandbox_transport(settings.sandbox_state)
+        transport = (sandbox or Sandbox(settings.sandbox_state)).transport()
     return build_server(settings, endpoints=endpoints, transport=transport)
 
 
@@ -231,10 +231,18 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
 async def _serve_stdio(settings: Settings, endpoints: list[Endpoint]) -> int:
     from rtk_mcp.transport.stdio import stdio_transport
 
-    server = _make_server(settings, endpoints)
+    sandbox = None
+    if settings.sandbox:  # a running sandbox delivers its webhooks as its time passes
+        from rtk_mcp.sandbox import Sandbox
+
+        sandbox = Sandbox(settings.sandbox_state)
+    server = _make_server(settings, endpoints, sandbox)
     print(_startup_line(settings, endpoints, "stdio"), file=sys.stderr)
-    async with stdio_transport() as (read_stream, write_stream):
+    async with stdio_transport() as (read_stream, write_stream), anyio.create_task_group() as group:
+        if sandbox is not None:
+            group.start_soon(sandbox.deliver_forever)
         await server.run(read_stream, write_stream, server.create_initialization_options())
+        group.cancel_scope.cancel()
     return 0
 
 
