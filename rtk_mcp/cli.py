@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="a scripted walkthrough against the sandbox")
     _add_flags(demo, {COMMON})
+
+    from rtk_mcp.sandbox.cli import add_sandbox_parser
+
+    add_sandbox_parser(commands)
     return parser
 
 
@@ -147,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        from rtk_mcp.sandbox.cli import run_sandbox
+
+        return run_sandbox(args)
     settings = load_settings(args)
     _configure_logging(settings.log_level)
     try:

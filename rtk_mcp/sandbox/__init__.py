@@ -45,18 +45,32 @@ a 400, because the service's answer is not documented).
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .app import API_PREFIX, sandbox_app
-from .clock import Clock, ManualClock, SystemClock
-from .control import Sandbox
-from .people import ControlError
 from .seed import SANDBOX_APP_ID, SEED, SeedIds
-from .store import SandboxStateError
 
 if TYPE_CHECKING:
     import httpx2
+
+    from .app import API_PREFIX, sandbox_app
+    from .clock import Clock, ManualClock, SystemClock
+    from .control import Sandbox
+    from .people import ControlError
+    from .store import SandboxStateError
+
+# Loaded on first use, so `rtk-mcp` can offer its `sandbox` command without loading the emulator.
+_LAZY = {
+    "API_PREFIX": "app", "sandbox_app": "app", "Clock": "clock", "ManualClock": "clock", "SystemClock": "clock",
+    "Sandbox": "control", "ControlError": "people", "SandboxStateError": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
 
     from rtk_mcp.config import Settings
 
@@ -79,5 +93,7 @@ def sandbox_settings() -> Settings:
 def sandbox_transport(state_path: str | Path | None = None, *, clock: Clock | None = None) -> httpx2.ASGITransport:
     """An httpx2 transport that serves requests from a fresh :func:`sandbox_app` in-process."""
     import httpx2
+
+    from .app import sandbox_app
 
     return httpx2.ASGITransport(app=sandbox_app(state_path, clock=clock))

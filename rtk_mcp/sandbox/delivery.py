@@ -136,14 +136,14 @@ def _record(state: State, delivery_id: str, attempt: Record, wall: float) -> Non
         delivery["status"] = "failed"
 
 
-async def deliver_due(store: Store, clock: Clock, http: Any) -> None:
-    """One pass: bring lifecycles up to sandbox time, then send each webhook's next due delivery."""
+async def deliver_due(store: Store, clock: Clock, http: Any) -> int:
+    """One pass: bring lifecycles up to sandbox time, then send each webhook's next due delivery; answers how many were tried."""
     with store.transaction() as state:
         advance_all(state, sandbox_now(state, clock))
         claimed = _claim(state, time.time())
         key = private_key_pem(state) if claimed else ""
     if not claimed:
-        return
+        return 0
     results: dict[str, Record] = {}
 
     async def send(delivery: Record) -> None:
@@ -156,6 +156,7 @@ async def deliver_due(store: Store, clock: Clock, http: Any) -> None:
         for delivery_id, attempt in results.items():
             _record(state, delivery_id, attempt, time.time())
         _prune(state)
+    return len(claimed)
 
 
 def _waiting(store: Store) -> tuple[int, float]:
@@ -174,16 +175,24 @@ def _client() -> Any:
 
 
 async def deliver_pending(store: Store, clock: Clock, *, timeout: float = 15.0) -> int:
-    """Send everything due, retrying as needed, for at most *timeout* seconds; answer how many are left."""
+    """Send everything due now, then keep retrying for at most *timeout* seconds; answers how many are left.
+
+    With ``timeout=0`` it sends what can go at once and waits for no retry. An attempt already
+    started finishes (within :data:`ATTEMPT_TIMEOUT_S`), so the wait may run over by that much.
+    """
+    deadline = time.monotonic() + timeout
     async with _client() as http:
-        with anyio.move_on_after(timeout):
-            while True:
-                await deliver_due(store, clock, http)
-                left, soonest = _waiting(store)
-                if not left:
-                    return 0
-                await anyio.sleep(min(POLL_S, max(0.0, soonest - time.time())) or 0.01)
-    return _waiting(store)[0]
+        while True:
+            tried = await deliver_due(store, clock, http)
+            left, soonest = _waiting(store)
+            if not left:
+                return 0
+            if tried:
+                continue
+            wait = max(0.0, soonest - time.time())
+            if time.monotonic() + wait > deadline:
+                return left
+            await anyio.sleep(min(POLL_S, wait))
 
 
 async def deliver_forever(store: Store, clock: Clock, *, poll: float = POLL_S) -> None:
