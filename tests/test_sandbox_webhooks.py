@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+import threading
+from http.server import HTTPServer
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
+import pytest
 from mcp import Client
 
 from rtk_mcp.testing import SEED, ManualClock, Sandbox, call, sandbox_client
@@ -141,3 +147,52 @@ async def test_events_are_delivered_while_sandbox_time_passes_with_no_request() 
             clock.advance(61)
             assert await anyio.to_thread.run_sync(sink.arrived.wait, 20)
     assert [r.event["meeting"]["sessionId"] for r in sink.received] == [SEED.session_live]
+
+
+def _readme_receiver() -> dict[str, Any]:
+    """The receiver the README shows, loaded as a module would be (its server is not started)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    match = re.search(r"```python\n(# receiver\.py.*?)```", readme, re.S)
+    assert match, "the README shows a receiver.py"
+    namespace: dict[str, Any] = {"__name__": "receiver"}
+    exec(compile(match[1], "README receiver.py", "exec"), namespace)
+    return namespace
+
+
+async def test_the_readme_receiver_accepts_every_signed_delivery_once_and_refuses_a_forged_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sandbox = Sandbox(clock=ManualClock())
+    module = _readme_receiver()
+    module["KEY"] = sandbox.public_key()
+    server = HTTPServer(("127.0.0.1", 0), module["Receiver"])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/events"
+    try:
+        with anyio.fail_after(30):
+            async with sandbox_client(sandbox=sandbox) as client:
+                hook_id = await _webhook(client, url)
+                await _a_meeting_happens(client, sandbox, **EVERYTHING_ON)
+                assert await sandbox.deliver() == 0
+            deliveries = sandbox.deliveries(hook_id)
+            assert {d["status"] for d in deliveries} == {"delivered"}
+            async with httpx2.AsyncClient(trust_env=False) as http:
+                body = deliveries[0]["body"].replace("Standup", "Standdown")
+                signature = sign_like_the_sandbox(sandbox, deliveries[0]["body"])
+                forged = await http.post(url, content=body, headers={"rtk-signature": signature, "rtk-uuid": "x"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert forged.status_code == 401
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["event"] for p in printed] == [d["event"] for d in deliveries]
+
+
+def sign_like_the_sandbox(sandbox: Sandbox, body: str) -> str:
+    """A genuine signature of *body* (the forgery sends it with another body)."""
+    from rtk_mcp.sandbox.signing import private_key_pem, sign
+
+    with sandbox.store.transaction() as state:
+        return sign(private_key_pem(state), body.encode())
