@@ -96,10 +96,9 @@ async def test_sandbox_actions_refuse_with_one_line_saying_why(tmp_path: Path) -
     state = str(tmp_path / "state.db")
     status, out, err = await _rtk("sandbox", "join", "--sandbox-state", state, SEED.meeting_live, "nobody", check=False)
     assert status == 1 and out == ""
-    assert err.strip().splitlines() == [
-        f"rtk-mcp sandbox: error: No participant 'nobody' in meeting {SEED.meeting_live}; add one with add_participant "
-        "(give its id or custom_participant_id)."
-    ]
+    expected = (f"rtk-mcp sandbox: error: No participant 'nobody' in meeting {SEED.meeting_live}; add one with "
+                "add_participant (give its id or custom_participant_id).")
+    assert err.strip().splitlines() == [expected]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"steps": [{"at": 5, "dance": "ada"}]}))
     status, _, err = await _rtk("sandbox", "play", str(bad), check=False)

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from rtk_mcp.testing import SEED, ControlError, ManualClock, Sandbox, call, call_error, sandbox_client
+from rtk_mcp.testing import (
+    SEED,
+    ControlError,
+    ManualClock,
+    Sandbox,
+    call,
+    call_error,
+    sandbox_client,
+)
 
 HOST = {"name": "Ada Park", "preset_name": "group_call_host", "custom_participant_id": "ada"}
 GUEST = {"name": "Ben Ode", "preset_name": "group_call_participant", "custom_participant_id": "ben"}

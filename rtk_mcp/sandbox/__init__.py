@@ -54,6 +54,8 @@ from .seed import SANDBOX_APP_ID, SEED, SeedIds
 if TYPE_CHECKING:
     import httpx2
 
+    from rtk_mcp.config import Settings
+
     from .app import API_PREFIX, sandbox_app
     from .clock import Clock, ManualClock, SystemClock
     from .control import Sandbox
@@ -71,8 +73,6 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-
-    from rtk_mcp.config import Settings
 
 __all__ = [
     "API_PREFIX", "SANDBOX_APP_ID", "SANDBOX_BASE_URL", "SEED", "Clock", "ControlError", "ManualClock", "Sandbox",

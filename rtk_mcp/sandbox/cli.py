@@ -15,9 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the emulator loads only when an action runs: `rtk-mcp --help` stays cheap
     from .control import Sandbox

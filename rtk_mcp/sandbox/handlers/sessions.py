@@ -20,7 +20,18 @@ from ..clock import iso, parse_ts
 from ..events import LINK_LIFETIME as EVENT_LINK_LIFETIME
 from ..events import base_url, emit, meeting_object
 from ..store import State
-from .common import Call, ErrorReply, Record, Reply, new_id, no_content, ok, pick, public, touch
+from .common import (
+    Call,
+    ErrorReply,
+    Record,
+    Reply,
+    new_id,
+    no_content,
+    ok,
+    pick,
+    public,
+    touch,
+)
 
 _S = "/{app_id}/sessions"
 
