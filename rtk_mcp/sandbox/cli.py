@@ -7,6 +7,8 @@ how to verify them. Every action that changes the state sends the webhook delive
 before it exits (waiting at most :data:`DELIVERY_WAIT_S`).
 
 Each action is one entry of :data:`ACTIONS`: ``name -> (help, add its arguments, run it)``.
+``play`` calls tools through an in-process MCP server, as an agent would: that is this command
+layer's doing; the emulator itself never imports the catalog.
 """
 
 from __future__ import annotations
