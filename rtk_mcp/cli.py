@@ -225,8 +225,15 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
     except BindRefused as exc:
         print(f"rtk-mcp: error: {exc}", file=sys.stderr)
         return 2
-    app = build_http_app(_make_server(settings, endpoints), token=token, stateless=settings.stateless, host=host,
+    sandbox = None
+    if settings.sandbox:
+        from rtk_mcp.sandbox import Sandbox
+
+        sandbox = Sandbox(settings.sandbox_state)
+    app = build_http_app(_make_server(settings, endpoints, sandbox), token=token, stateless=settings.stateless, host=host,
                          allowed_hosts=settings.allowed_hosts, allowed_origins=settings.allowed_origins)
+    if sandbox is not None:
+        app = _delivering_while_served(app, sandbox)
     shown = f"[{host}]" if ":" in host else host
     details = ", ".join(["stateless" if settings.stateless else "stateful",
                          "bearer token required" if token else "no token", f"health at {HEALTH_PATH}"])
@@ -234,6 +241,20 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
           file=sys.stderr)
     serve_http(app, host, port)
     return 0
+
+
+def _delivering_while_served(app: Any, sandbox: Any) -> Any:
+    """*app*, delivering the sandbox's webhooks for as long as the server runs (its lifespan)."""
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+        async with anyio.create_task_group() as group:
+            group.start_soon(sandbox.deliver_forever)
+            await app(scope, receive, send)
+            group.cancel_scope.cancel()
+        return None
+
+    return served
 
 
 async def _serve_stdio(settings: Settings, endpoints: list[Endpoint]) -> int:

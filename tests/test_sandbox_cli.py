@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 
 from rtk_mcp.testing import SEED, Sandbox, call, sandbox_client
-from tests.stdio_session import ROOT, clean_env
+from tests.stdio_session import ROOT, clean_env, stdio_session
 from tests.webhook_receiver import receiver, verify
 
 
@@ -103,3 +103,19 @@ async def test_sandbox_actions_refuse_with_one_line_saying_why(tmp_path: Path) -
     bad.write_text(json.dumps({"steps": [{"at": 5, "dance": "ada"}]}))
     status, _, err = await _rtk("sandbox", "play", str(bad), check=False)
     assert status == 1 and "step 1: needs exactly one of join, say, chat, leave, call" in err
+
+
+async def test_the_stdio_server_in_sandbox_mode_delivers_webhooks_while_it_serves(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.db")
+    with receiver() as sink:
+        async with stdio_session("--sandbox", "--sandbox-state", state) as server:
+            await server.initialize()
+            hook = {"name": "r", "url": sink.url, "events": ["meeting.participantLeft"]}
+            assert not (await server.call("create_webhook", hook)).get("isError")
+            assert not (await server.call("kick_all_participants", {"meeting_id": SEED.meeting_live})).get("isError")
+            with anyio.fail_after(30):  # nothing but the server's own delivery loop sends them
+                while len(sink.unique()) < 4:
+                    assert await anyio.to_thread.run_sync(sink.arrived.wait, 30)
+                    sink.arrived.clear()
+    left = sorted(r.event["participant"]["customParticipantId"] for r in sink.unique())
+    assert left == ["dave.kim", "erin.walsh", "frank.osei", "grace.liu"]
