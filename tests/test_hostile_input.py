@@ -12,7 +12,7 @@ WEBHOOK = {"name": "events", "events": ["meeting.started"]}
 
 
 @pytest.mark.parametrize(("tool", "arguments", "field"), [
-    ("create_webhook", {**WEBHOOK, "url": "http://example.com/hook"}, "url"),
+    ("create_webhook", {**WEBHOOK, "url": "ftp://example.com/hook"}, "url"),
     ("create_webhook", {**WEBHOOK, "url": "javascript:alert(1)"}, "url"),
     ("create_webhook", {**WEBHOOK, "url": "/relative/hook"}, "url"),
     ("create_webhook", {**WEBHOOK, "url": "https://user:pw@example.com/"}, "url"),
