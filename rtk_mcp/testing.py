@@ -72,7 +72,9 @@ from rtk_mcp.sandbox import (
     Sandbox,
     sandbox_settings,
 )
-from rtk_mcp.sandbox.faults import Faults  # failures on demand in a state file, re-exported for tests
+from rtk_mcp.sandbox.faults import (
+    Faults,  # failures on demand in a state file, re-exported for tests
+)
 from rtk_mcp.server import text_of
 
 __all__ = [

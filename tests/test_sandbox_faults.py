@@ -17,7 +17,15 @@ import anyio
 import httpx2
 import pytest
 
-from rtk_mcp.testing import SEED, Faults, ManualClock, Sandbox, call, call_error, sandbox_client
+from rtk_mcp.testing import (
+    SEED,
+    Faults,
+    ManualClock,
+    Sandbox,
+    call,
+    call_error,
+    sandbox_client,
+)
 from tests.conftest import FakeAPI, connect
 from tests.webhook_receiver import receiver
 
