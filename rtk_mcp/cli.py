@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Every argument after `sandbox` goes to the emulator's own parser (rtk_mcp.sandbox.cli, built when
     # used), so starting an MCP server never imports the emulator; NUL as prefix: no argument is an option here.
-    sandbox = commands.add_parser("sandbox", help="the offline emulator itself: serve it over HTTP, switch faults",
-                                  add_help=False, prefix_chars="\0")
+    sandbox = commands.add_parser(
+        "sandbox", help="the offline emulator itself: serve it over HTTP, faults, people, time, scenarios, webhooks",
+        add_help=False, prefix_chars="\0")
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
     return parser
 
@@ -124,14 +125,14 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _make_server(settings: Settings, endpoints: list[Endpoint]) -> Any:
+def _make_server(settings: Settings, endpoints: list[Endpoint], sandbox: Any = None) -> Any:
     from rtk_mcp.server import build_server
 
     transport = None
     if settings.sandbox:
-        from rtk_mcp.sandbox import sandbox_transport
+        from rtk_mcp.sandbox import Sandbox
 
-        transport = sandbox_transport(settings.sandbox_state)
+        transport = (sandbox or Sandbox(settings.sandbox_state)).transport()
     return build_server(settings, endpoints=endpoints, transport=transport)
 
 
@@ -236,8 +237,15 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
     except BindRefused as exc:
         print(f"rtk-mcp: error: {exc}", file=sys.stderr)
         return 2
-    app = build_http_app(_make_server(settings, endpoints), token=token, stateless=settings.stateless, host=host,
+    sandbox = None
+    if settings.sandbox:
+        from rtk_mcp.sandbox import Sandbox
+
+        sandbox = Sandbox(settings.sandbox_state)
+    app = build_http_app(_make_server(settings, endpoints, sandbox), token=token, stateless=settings.stateless, host=host,
                          allowed_hosts=settings.allowed_hosts, allowed_origins=settings.allowed_origins)
+    if sandbox is not None:
+        app = _delivering_while_served(app, sandbox)
     shown = f"[{host}]" if ":" in host else host
     details = ", ".join(["stateless" if settings.stateless else "stateful",
                          "bearer token required" if token else "no token", f"health at {HEALTH_PATH}"])
@@ -247,13 +255,35 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
     return 0
 
 
+def _delivering_while_served(app: Any, sandbox: Any) -> Any:
+    """*app*, delivering the sandbox's webhooks for as long as the server runs (its lifespan)."""
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+        async with anyio.create_task_group() as group:
+            group.start_soon(sandbox.deliver_forever)
+            await app(scope, receive, send)
+            group.cancel_scope.cancel()
+        return None
+
+    return served
+
+
 async def _serve_stdio(settings: Settings, endpoints: list[Endpoint]) -> int:
     from rtk_mcp.transport.stdio import stdio_transport
 
-    server = _make_server(settings, endpoints)
+    sandbox = None
+    if settings.sandbox:  # a running sandbox delivers its webhooks as its time passes
+        from rtk_mcp.sandbox import Sandbox
+
+        sandbox = Sandbox(settings.sandbox_state)
+    server = _make_server(settings, endpoints, sandbox)
     print(_startup_line(settings, endpoints, "stdio"), file=sys.stderr)
-    async with stdio_transport(settings.stdin_grace) as (read_stream, write_stream):
+    async with stdio_transport(settings.stdin_grace) as (read_stream, write_stream), anyio.create_task_group() as group:
+        if sandbox is not None:
+            group.start_soon(sandbox.deliver_forever)
         await server.run(read_stream, write_stream, server.create_initialization_options())
+        group.cancel_scope.cancel()
     return 0
 
 

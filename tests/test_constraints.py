@@ -35,7 +35,6 @@ OWN_ARGUMENTS = {
 }
 
 _RTMP = "the reference calls it an \"RTMP URL\" (format uri): another scheme is refused before a recording fails on it"
-_HTTPS = "https only: webhook events carry participant data"
 _LAYERS = ("the API's object keyed by layer name, taken as a list of named layers (strict schemas refuse open "
            "maps); names must be unique, or layers would silently merge")
 
@@ -44,7 +43,8 @@ OURS: dict[tuple[str, str], str] = {
     **{(tool, "recording_config.live_streaming_config.rtmp_url"): _RTMP
        for tool in ("create_meeting", "replace_meeting")},
     ("start_recording", "rtmp_out_config.rtmp_url"): _RTMP,
-    **{(tool, "url"): _HTTPS for tool in ("create_webhook", "replace_webhook", "update_webhook")},
+    **{(tool, "url"): "format uri, as the docs page states it for a webhook's url (lines 3998-4002); endpoints.json "
+       "words this field \"URL this webhook …\" and leaves the format out" for tool in ("create_webhook", "replace_webhook")},
     ("start_track_recording", "layers"): _LAYERS,
     ("start_recording", "url"): "an absolute URL (any scheme): the reference asks for a URL of a page to record, and "
                                 "a string that is none could only fail once recording starts",

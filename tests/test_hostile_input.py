@@ -12,10 +12,7 @@ WEBHOOK = {"name": "events", "events": ["meeting.started"]}
 
 
 @pytest.mark.parametrize(("tool", "arguments", "field"), [
-    ("create_webhook", {**WEBHOOK, "url": "http://example.com/hook"}, "url"),
-    ("create_webhook", {**WEBHOOK, "url": "javascript:alert(1)"}, "url"),
     ("create_webhook", {**WEBHOOK, "url": "/relative/hook"}, "url"),
-    ("create_webhook", {**WEBHOOK, "url": "https://user:pw@example.com/"}, "url"),
     ("update_webhook", {"webhook_id": "w1", "url": "https://exa mple.com/"}, "url"),
     ("add_participant", {"meeting_id": "m1", "preset_name": "p", "custom_participant_id": "c",
                          "picture": "images/a.png"}, "picture"),
@@ -37,6 +34,7 @@ async def test_url_arguments_need_an_absolute_url_and_any_stated_scheme(
 
 @pytest.mark.parametrize(("tool", "arguments"), [
     ("create_webhook", {**WEBHOOK, "url": "https://example.com/hook?x=1"}),
+    ("create_webhook", {**WEBHOOK, "url": "http://127.0.0.1:8080/hook"}),  # the reference asks only for a URL
     ("start_recording", {"meeting_id": "m1", "rtmp_out_config": {"rtmp_url": "rtmps://live.example.com:443/app/k"}}),
     ("start_recording", {"meeting_id": "m1", "rtmp_out_config": {"rtmp_url": "rtmp://live.example.com/app/k"}}),
 ])

@@ -17,8 +17,17 @@ import anyio
 import httpx2
 import pytest
 
-from rtk_mcp.testing import SEED, Faults, ManualClock, call, call_error, sandbox_client
+from rtk_mcp.testing import (
+    SEED,
+    Faults,
+    ManualClock,
+    Sandbox,
+    call,
+    call_error,
+    sandbox_client,
+)
 from tests.conftest import FakeAPI, connect
+from tests.webhook_receiver import receiver
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -115,7 +124,7 @@ async def test_faults_switched_from_the_command_line_reach_a_running_sandbox(tmp
             assert (await anyio.to_thread.run_sync(lambda: rtk_mcp("off"))).returncode == 0
             await call(client, *WRITE)
             refused = await anyio.to_thread.run_sync(lambda: rtk_mcp("on", "418"))
-            assert refused.returncode == 2 and refused.stderr.startswith("rtk-mcp: status 418")
+            assert refused.returncode == 2 and refused.stderr.startswith("rtk-mcp sandbox: error: status 418")
 
 
 async def _recording_in_progress(client: Any, clock: ManualClock) -> dict[str, Any]:
@@ -151,3 +160,21 @@ async def test_a_recording_fault_set_ahead_ends_the_next_recording_errored(tmp_p
         # Only that one: the next recording runs normally.
         again = await _recording_in_progress(client, clock)
         assert again["status"] == "RECORDING"
+
+
+async def test_a_recording_ended_errored_by_a_fault_sends_its_status_update_webhook_without_a_request(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    sandbox = Sandbox(state, clock=ManualClock())
+    with receiver() as sink, anyio.fail_after(30):
+        async with sandbox_client(sandbox=sandbox) as client:
+            await call(client, "create_webhook", {"name": "r", "url": sink.url, "events": ["recording.statusUpdate"]})
+            started = await call(client, "start_recording", {"meeting_id": SEED.meeting_live})
+            await sandbox.advance(5)
+            Faults(state).fail_recording(started["id"])
+            await sandbox.advance(1)  # no API request: moving time is enough for the fault to act
+            assert await sandbox.deliver() == 0
+            ended = await call(client, "get_recording", {"recording_id": started["id"]})
+    assert ended["status"] == "ERRORED"
+    updates = [r.event["recording"] for r in sink.unique()]
+    assert [u["status"] for u in updates] == ["INVOKED", "RECORDING", "ERRORED"]
+    assert updates[-1]["id"] == started["id"] and updates[-1]["stoppedTime"] == ended["stopped_time"]

@@ -22,7 +22,8 @@ from anyio.streams.text import TextReceiveStream
 from cloudflare import AsyncCloudflare
 
 from rtk_mcp.sandbox import SANDBOX_APP_ID
-from rtk_mcp.testing import Faults
+from rtk_mcp.testing import SEED, Faults, Sandbox
+from tests.webhook_receiver import receiver, verify
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 AUTH = {"Authorization": "Bearer whatever"}  # any token works
@@ -89,9 +90,33 @@ async def test_a_plain_http_client_gets_the_api_envelope_and_faults_switched_in_
         assert (await http.get("/accounts/acc/realtime/kit/apps")).status_code == 200
 
 
+async def test_serve_delivers_webhooks_for_actions_through_its_api_and_for_time_passing(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    api = f"/accounts/acc/realtime/kit/{SANDBOX_APP_ID}"
+    with receiver() as sink:
+        async with (
+            served("--sandbox-state", str(state)) as (base_url, _),
+            httpx2.AsyncClient(base_url=base_url, headers=AUTH) as http,
+        ):
+            hook = {"name": "r", "url": sink.url, "events": ["meeting.participantLeft", "meeting.ended"]}
+            assert (await http.post(f"{api}/webhooks", json=hook)).status_code == 201
+            assert (await http.post(f"{api}/meetings/{SEED.meeting_live}/active-session/kick-all")).is_success
+            # The keep-alive runs out in sandbox time, moved by another process that sends nothing itself.
+            await Sandbox(state).advance(3600)
+            with anyio.fail_after(30):  # nothing but the served sandbox's own delivery loop sends them
+                while len(sink.unique()) < 5:
+                    assert await anyio.to_thread.run_sync(sink.arrived.wait, 30)
+                    sink.arrived.clear()
+            published = await http.get(base_url.removesuffix("/client/v4") + "/.well-known/webhooks.json")
+    events = [r.event["event"] for r in sink.unique()]
+    assert events == ["meeting.participantLeft"] * 4 + ["meeting.ended"]
+    for request in sink.unique():
+        verify(published.json()["data"]["publicKey"], request)
+
+
 def test_serve_refuses_a_state_path_that_is_not_a_file_in_one_line() -> None:
     done = subprocess.run([sys.executable, "-m", "rtk_mcp", "sandbox", "serve", "--port", "0", "--sandbox-state",
                            "/dev/null"], cwd=CHECKOUT, env=ENV, capture_output=True, text=True, timeout=60, check=False)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
-    assert lines[0].startswith("rtk-mcp: The sandbox could not use its state file /dev/null: it is not a regular file")
+    assert lines[0].startswith("rtk-mcp sandbox: error: The sandbox could not use its state file /dev/null: it is not a regular file")

@@ -34,7 +34,7 @@ async def _sent(fake_api: FakeAPI, tool: str, arguments: dict[str, Any]) -> Any:
         ("create_meeting", {"ai_config": {"summarization": {"word_limit": 100}}}, "word_limit"),
         ("start_recording", {"meeting_id": "m1", "video_config": {"width": 2000}}, "video_config.width"),
         ("start_recording", {"meeting_id": "m1", "max_seconds": 30}, "max_seconds"),
-        ("create_webhook", {"name": "w", "url": "http://h.example/x", "events": ["meeting.started"]}, "https://"),
+        ("create_webhook", {"name": "w", "url": "h.example/x", "events": ["meeting.started"]}, "absolute URL"),
         ("add_participant", {"meeting_id": "m1", "custom_participant_id": "a", "preset_name": "p",
                              "picture": "h.example/a.png"}, "absolute URL"),
         ("update_preset", {"preset_id": "p1", "ui": {"config_diff": "{not json"}}, "JSON object"),

@@ -25,7 +25,7 @@ from pydantic_core import CoreSchema
 
 from rtk_mcp.sanitize import has_invisible
 
-__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "HttpsUrl", "Uri",
+__all__ = ["Params", "AppParams", "ListedBy", "PathId", "AppId", "MeetingId", "FROM_LIST_MEETINGS", "Uri",
            "StreamUrl", "PageNo", "PerPage", "ISOTime", "JsonObject", "check_path_id", "unstated_minimum",
            "MAX_TEXT_CHARS", "MAX_ID_CHARS", "MAX_INTEGER"]
 
@@ -164,12 +164,9 @@ def _check_uri(value: str) -> str:
 # rtk_mcp.catalog.endpoint's dialect notes); validation checks them, and a scheme the reference
 # implies is stated with a ``pattern``.
 
-#: A URL the reference types ``format: uri`` (a picture, a watermark): any absolute URL; the
+#: A URL the reference types ``format: uri`` (a picture, a watermark, a webhook): any absolute URL; the
 #: reference names no scheme, so none is imposed.
 Uri = Annotated[str, AfterValidator(_check_uri), Field(json_schema_extra={"format": "uri"})]
-#: A URL RealtimeKit sends meeting events to: https only, a deliberate rule of ours (events carry
-#: participant data), stated in the description of the fields that take it.
-HttpsUrl = Annotated[str, AfterValidator(_url_check("https")), Field(json_schema_extra={"pattern": "^https://"})]
 #: Where a recording is also streamed: the reference calls it an "RTMP URL" (``format: uri``), so
 #: rtmp or rtmps, refused before sending rather than failing once the recording runs.
 StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),

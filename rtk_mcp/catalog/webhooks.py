@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from rtk_mcp.catalog.common import AppParams, HttpsUrl, ListedBy, PathId
+from rtk_mcp.catalog.common import AppParams, ListedBy, PathId, Uri
 from rtk_mcp.catalog.endpoint import Endpoint
 
 WebhookEvent = Literal[
@@ -37,7 +37,7 @@ class CreateWebhook(AppParams):
 
     events: list[WebhookEvent] = Field(description=_EVENTS)
     name: str
-    url: HttpsUrl = Field(description="https URL for the events")
+    url: Uri = Field(description="URL the webhook will send events to")
     enabled: bool | None = Field(default=None, description="Active on creation")
 
 
@@ -61,7 +61,7 @@ class UpdateWebhook(AppParams):
     enabled: bool | None = Field(default=None, description="Active or not")
     events: list[WebhookEvent] | None = Field(default=None, description=_EVENTS)
     name: str | None = None
-    url: HttpsUrl | None = Field(default=None, description="https URL for the events")
+    url: Uri | None = Field(default=None, description="URL the webhook will send events to")
 
 
 class DeleteWebhook(AppParams):

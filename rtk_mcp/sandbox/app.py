@@ -17,14 +17,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Route
 
-from .clock import Clock, SystemClock, parse_ts
-from .faults import answer_fault, break_recordings
-from .handlers import ADVANCE, ROUTES, Call, ErrorReply, Reply
+from .clock import Clock, SystemClock, parse_ts, sandbox_now
+from .events import remember_base_url
+from .faults import answer_fault
+from .handlers import ROUTES, Call, ErrorReply, Reply, advance_all
 from .seed import build_state
+from .signing import PUBLIC_KEY_PATH, private_key_pem, public_key_pem
 from .store import LOCK_WAIT_S, SandboxStateError, Store
 from .validate import body_problem, takes_body
 
-__all__ = ["API_PREFIX", "STATE_PROBLEM", "sandbox_app"]
+__all__ = ["API_PREFIX", "STATE_PROBLEM", "build_app", "sandbox_app"]
 
 logger = logging.getLogger("rtk_mcp.sandbox")
 
@@ -66,16 +68,17 @@ class _Sandbox:
         self.clock = clock
 
     def run(self, request: Request, raw: bytes, operation: str | None, handler: Callable[[Call], Reply]) -> Response:
-        now = self.clock.now()
         try:
             with self.store.transaction() as state:
                 fault = answer_fault(state, handler.__name__, request.url.path)
                 if fault is not None:  # checked first, as the live API checks the token before the request
                     status, payload, headers = fault
                     return JSONResponse(payload, status, headers=headers)
-                for advance in ADVANCE:
-                    advance(state, now)
-                break_recordings(state, now)
+                # Sandbox time is read here, inside the transaction, so an `advance` by another
+                # process sharing the file is either wholly before this request or wholly after it.
+                now = sandbox_now(state, self.clock)
+                remember_base_url(state, str(request.base_url))
+                advance_all(state, now)
                 body = _body(raw, operation)
                 app_id = request.path_params.get("app_id")
                 if app_id is not None and app_id not in state["apps"]:
@@ -117,8 +120,9 @@ class _Sandbox:
         name = request.path_params["name"]
         if session is None:
             return error(404, "Session not found")
-        # The documented layouts: the chat dump has a header row; RealtimeKit's transcript CSV has
-        # none (start in ms from the session's start, peer id, user id, custom participant id, name, text).
+        # The reference documents only these download URLs, not the files' layouts: these columns are
+        # the sandbox's own choice (a chat dump with a header row; a transcript without one: start in
+        # ms from the session's start, peer id, user id, custom participant id, name, text).
         if name == "chat.csv" and session["_chat"]:
             header = ["id", "participantId", "sessionId", "meetingId", "displayName", "pinned", "isEdited", "payloadType", "payload", "createdAt"]
             rows = [
@@ -138,6 +142,12 @@ class _Sandbox:
         if name == "summary.md" and session["_summary"]:
             return PlainTextResponse(session["_summary"], media_type="text/markdown")
         return error(404, "File not found")
+
+    def webhook_key(self, request: Request) -> Response:
+        """The public key webhook receivers verify ``rtk-signature`` with, published as RealtimeKit publishes its own."""
+        with self.store.transaction() as state:
+            pem = public_key_pem(private_key_pem(state))
+        return JSONResponse({"success": True, "data": {"publicKey": pem}, "message": ""})
 
     def recording_file(self, request: Request) -> Response:
         with self.store.transaction() as state:
@@ -199,14 +209,20 @@ def sandbox_app(
     seconds for a state file another process is writing, then answers why it could not.
     """
     clock = clock or SystemClock()
-    sandbox = _Sandbox(Store(lambda: build_state(clock.now()), state_path, lock_wait=lock_wait), clock)
+    return build_app(Store(lambda: build_state(clock.now()), state_path, lock_wait=lock_wait), clock)
+
+
+def build_app(store: Store, clock: Clock) -> Starlette:
+    """The ASGI app serving *store* on *clock* (a :class:`~rtk_mcp.sandbox.control.Sandbox` shares its own)."""
+    sandbox = _Sandbox(store, clock)
     routes = [
         Route(API_PREFIX + path, sandbox.endpoint(handler, f"{method} {path}"), methods=[method])
-        for method, path, handler, _ in ROUTES
+        for method, path, handler in ROUTES
     ]
     routes += [
         Route("/sandbox-files/sessions/{session_id}/{name}", _serve(sandbox.session_file), methods=["GET"]),
         Route("/sandbox-files/recordings/{recording_id}/{name}", _serve(sandbox.recording_file), methods=["GET"]),
+        Route(PUBLIC_KEY_PATH, _serve(sandbox.webhook_key), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.sandbox = sandbox

@@ -4,6 +4,10 @@ Lifecycles (a recording starting a few seconds after it is invoked, an upload fi
 live session ending, a summary becoming available) are computed from the clock at the start of
 every request, so a test that advances a :class:`ManualClock` sees each state at the right moment
 without sleeping.
+
+Sandbox time is the clock plus an offset kept in the state (:func:`sandbox_now`): moving it with
+:func:`advance_shared` (``rtk-mcp sandbox advance``, ``play``) moves it for every process sharing
+the state file, so they all agree on what has happened.
 """
 
 from __future__ import annotations
@@ -11,7 +15,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "iso", "parse_ts"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "advance_shared", "iso", "parse_ts", "sandbox_now"]
+
+#: The state's key for how far sandbox time has been moved ahead of the clock, in seconds.
+OFFSET_KEY = "clock_offset_s"
+
+
+class _Meta(Protocol):
+    def meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
 
 
 class Clock(Protocol):
@@ -42,6 +54,18 @@ class ManualClock:
             raise ValueError("the sandbox clock only moves forward")
         self._now += step
         return self._now
+
+
+def sandbox_now(state: _Meta, clock: Clock) -> datetime:
+    """Sandbox time as every process sharing *state* sees it: *clock* plus the state's offset."""
+    return clock.now() + timedelta(seconds=float(state.meta(OFFSET_KEY) or 0))
+
+
+def advance_shared(state: _Meta, seconds: float) -> None:
+    """Move sandbox time forward by *seconds* for everyone sharing *state*."""
+    if seconds < 0:
+        raise ValueError("the sandbox clock only moves forward")
+    state.set_meta(OFFSET_KEY, repr(float(state.meta(OFFSET_KEY) or 0) + seconds))
 
 
 def iso(moment: datetime) -> str:

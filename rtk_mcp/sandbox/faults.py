@@ -11,7 +11,10 @@ soon as it is switched on, and a count it carries is used up once across all of 
   5 minutes", the published Cloudflare API limit); a 5xx carries one only when given.
 * A **recording fault** ends a recording ``ERRORED`` (stop reason ``INTERNAL_ERROR``): the one
   named, or else the next recording seen in progress (invoked, recording, paused or uploading).
-  It is used up by that one recording.
+  It is used up by that one recording, which sends its ``recording.statusUpdate`` webhook like
+  any status change. Recording faults act wherever the sandbox's lifecycles move on (every
+  request, and every pass of the webhook delivery loop), in
+  :func:`~rtk_mcp.sandbox.handlers.recordings.break_recordings`.
 
 Faults are checked in the request's own transaction, before anything else (as the live API
 checks the token before the body), and when several match, the oldest answers.
@@ -31,13 +34,12 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from http import HTTPStatus
 from os import PathLike
 from typing import Any
 
-from .clock import iso, parse_ts
 from .handlers import ROUTES
+from .handlers.recordings import IN_PROGRESS
 from .store import State, Store
 
 __all__ = [
@@ -48,14 +50,13 @@ __all__ = [
     "add_recording_fault",
     "add_status_fault",
     "answer_fault",
-    "break_recordings",
     "remove_faults",
 ]
 
 Record = dict[str, Any]
 
 #: Every operation a status fault can be scoped to: the handler (and tool) names.
-OPERATIONS = frozenset(handler.__name__ for _, _, handler, _ in ROUTES)
+OPERATIONS = frozenset(handler.__name__ for _, _, handler in ROUTES)
 #: The statuses a status fault can answer.
 STATUSES = (401, 403, 429, *range(500, 600))
 #: The published Cloudflare API limit blocks a token for five minutes once it is exceeded.
@@ -66,8 +67,6 @@ _GATEWAY_ERRORS = {
     403: (10000, "Authentication error"),
     429: (971, "Please wait and consider throttling your request speed"),
 }
-#: Where a recording can still go wrong.
-_IN_PROGRESS = ("INVOKED", "RECORDING", "PAUSED", "UPLOADING")
 
 
 class FaultError(ValueError):
@@ -105,7 +104,7 @@ def add_status_fault(
 def add_recording_fault(state: State, recording_id: str | None = None) -> Record:
     if recording_id is not None:
         recording = state["recordings"].get(recording_id)
-        if recording is None or recording["status"] not in _IN_PROGRESS:
+        if recording is None or recording["status"] not in IN_PROGRESS:
             raise FaultError(f"recording {recording_id!r} is not in progress (no such recording, or it has ended)")
     fault = {"id": _next_id(state), "kind": "recording", "recording_id": recording_id}
     state["faults"][fault["id"]] = fault
@@ -138,25 +137,6 @@ def answer_fault(state: State, operation: str, path: str) -> tuple[int, Record, 
         headers = {} if fault["retry_after"] is None else {"Retry-After": f"{fault['retry_after']:g}"}
         return status, body, headers
     return None
-
-
-def break_recordings(state: State, now: datetime) -> None:
-    """End the recordings that recording faults are waiting for as ``ERRORED``."""
-    for fault in _ordered(state, "recording"):
-        in_progress = sorted((r for r in state["recordings"].values() if r["status"] in _IN_PROGRESS),
-                             key=lambda r: r["invoked_time"])
-        wanted = fault["recording_id"]
-        target = next((r for r in in_progress if wanted in (None, r["id"])), None)
-        if target is None:
-            if wanted is not None and wanted not in {r["id"] for r in in_progress}:
-                del state["faults"][fault["id"]]  # it ended on its own meanwhile: nothing left to break
-            continue
-        if target["stopped_time"] is None:  # broke while recording; one that was uploading keeps its stop
-            started = parse_ts(target["started_time"]) if target["started_time"] else now
-            target.update(stopped_time=iso(now), recording_duration=max(0, int((now - started).total_seconds())),
-                          stop_reason={"reason": "INTERNAL_ERROR"})
-        target["status"] = "ERRORED"
-        del state["faults"][fault["id"]]
 
 
 def _phrase(status: int) -> str:

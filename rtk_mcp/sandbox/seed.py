@@ -415,7 +415,8 @@ def build_state(now: datetime) -> dict[str, Any]:
     app = SANDBOX_APP_ID
     st: dict[str, Any] = {
         name: {}
-        for name in ("apps", "presets", "meetings", "participants", "sessions", "recordings", "webhooks", "livestreams", "livestream_sessions")
+        for name in ("apps", "presets", "meetings", "participants", "sessions", "recordings", "webhooks", "livestreams",
+                     "livestream_sessions", "deliveries")
     }
     st["apps"][app] = {"id": app, "name": "Sandbox App", "created_at": APP_CREATED}
     for pid, name, view_type, host in _PRESETS:

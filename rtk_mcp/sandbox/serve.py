@@ -1,10 +1,12 @@
 """The sandbox over HTTP, at the live API's paths, for any RealtimeKit client.
 
-``rtk-mcp sandbox serve`` serves :func:`~rtk_mcp.sandbox.sandbox_app` with uvicorn (the same
+``rtk-mcp sandbox serve`` serves the sandbox's app with uvicorn (the same
 hardened setup as rtk-mcp's own HTTP transport) at ``http://HOST:PORT/client/v4``, so the official
 ``cloudflare`` SDK (``base_url=``), curl, or another MCP server can use the emulator; any token and
 account id are accepted. With ``--sandbox-state FILE`` it shares its state with every other sandbox
 on that file (``rtk-mcp --sandbox --sandbox-state FILE``, ``rtk_mcp.testing``), faults included.
+While it runs it delivers the sandbox's webhooks as sandbox time passes them, and publishes the key
+that verifies their signatures at ``/.well-known/webhooks.json``.
 
 It binds loopback by default: the emulator asks for no credentials, so anyone who can reach the
 port can use and change its state.
@@ -13,6 +15,7 @@ port can use and change its state.
 from __future__ import annotations
 
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -48,17 +51,14 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/client/v4"
 
 
-def serve(sock: socket.socket, app: ASGIApp) -> None:
-    """Serve *app* (a :func:`~rtk_mcp.sandbox.sandbox_app`) on the listening *sock* until interrupted."""
+async def serve(sock: socket.socket, app: ASGIApp, *alongside: Callable[[], Awaitable[None]]) -> None:
+    """Serve *app* (a sandbox app) on the listening *sock* until interrupted, running each of *alongside*
+    (the webhook delivery loop) for as long as the server does."""
     host, port = sock.getsockname()[:2]
     server = uvicorn.Server(uvicorn_config(app, host, port))
-    anyio.run(_serve, server, sock)
-
-
-async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
     async with anyio.create_task_group() as background:
-        # Work a served sandbox does besides answering requests is started here, in `background`
-        # (the webhook delivery loop belongs here): it ends when the server does.
+        for work in alongside:
+            background.start_soon(work)
         await server.serve(sockets=[sock])
         background.cancel_scope.cancel()
 

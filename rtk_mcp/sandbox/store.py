@@ -36,7 +36,7 @@ Record = dict[str, Any]
 #: Every kind of object the sandbox keeps (``faults``: the failures switched on, see :mod:`..faults`).
 COLLECTIONS = (
     "apps", "presets", "meetings", "participants", "sessions", "recordings", "webhooks", "livestreams",
-    "livestream_sessions", "faults",
+    "livestream_sessions", "faults", "deliveries",
 )
 #: Marks a file as sandbox state (and its layout version), so another SQLite file is never mistaken for one.
 FORMAT = "rtk-mcp sandbox state, one row per object"
@@ -89,6 +89,14 @@ class State:
         if not isinstance(record, dict) or record.get("id") != object_id:
             raise self._damaged(f"a {collection} record in it is damaged")
         return record
+
+    def meta(self, key: str) -> str | None:
+        """A value the state keeps beside its objects (the clock's offset, the signing key, counters)."""
+        row = self._connection.execute("SELECT value FROM sandbox_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._connection.execute("INSERT OR REPLACE INTO sandbox_meta (key, value) VALUES (?, ?)", (key, value))
 
     def save(self) -> None:
         """Write what changed: new or modified objects, and deletions."""

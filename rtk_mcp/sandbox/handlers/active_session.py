@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ..clock import parse_ts
 from .common import Call, ErrorReply, Record, Reply, new_id, ok, touch
 from .meetings import find_meeting
-from .sessions import joined, live_session, render_session
+from .sessions import announce_peer, joined, live_session, render_session
 
 _A = "/{app_id}/meetings/{meeting_id}/active-session"
 
@@ -32,6 +32,7 @@ def _kick(call: Call, session: Record, chosen: Callable[[Record], bool]) -> list
         if chosen(peer):
             minutes = round((call.now - parse_ts(peer["joined_at"])).total_seconds() / 60, 2)
             peer.update(left_at=now, updated_at=now, duration=minutes)
+            announce_peer(call.state, session, peer, "meeting.participantLeft", call.now)
             kicked.append({"id": peer["user_id"], "name": peer["display_name"], "created_at": peer["created_at"], "updated_at": now})
     touch(session, call.now)
     return kicked
@@ -64,8 +65,8 @@ def create_poll(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("GET", _A, get_active_session, None),
-    ("POST", _A + "/kick", kick_participants, "kick"),
-    ("POST", _A + "/kick-all", kick_all_participants, None),
-    ("POST", _A + "/poll", create_poll, "poll"),
+    ("GET", _A, get_active_session),
+    ("POST", _A + "/kick", kick_participants),
+    ("POST", _A + "/kick-all", kick_all_participants),
+    ("POST", _A + "/poll", create_poll),
 ]

@@ -74,5 +74,5 @@ def get_daywise_analytics(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("GET", "/{app_id}/analytics/daywise", get_daywise_analytics, None),
+    ("GET", "/{app_id}/analytics/daywise", get_daywise_analytics),
 ]

@@ -16,6 +16,6 @@ def create_app(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("GET", "/apps", list_apps, None),
-    ("POST", "/apps", create_app, "app"),
+    ("GET", "/apps", list_apps),
+    ("POST", "/apps", create_app),
 ]

@@ -1,7 +1,9 @@
 """Livestreams: independent RTMP livestreams and livestreams of meetings, their sessions and analytics.
 
 A meeting's livestream is ``INVOKED`` when started and ``LIVE`` :data:`START_DELAY` later on the
-sandbox clock; stopping makes it ``IDLE`` and closes its livestream session.
+sandbox clock; stopping makes it ``IDLE`` and closes its livestream session. It also stops when
+the meeting's live session ends (the sandbox's choice: there is nothing left to stream). Going
+``LIVE`` and going ``IDLE`` are sent to webhooks as ``livestreaming.statusUpdate``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..clock import iso, parse_ts
+from ..events import emit
 from ..seed import livestream_record
 from ..store import State
 from .common import Call, ErrorReply, Record, Reply, new_id, ok, pick, public, touch
@@ -25,17 +28,64 @@ ACTIVE = ("INVOKED", "LIVE")
 LIVESTREAM = ("id", "name", "meeting_id", "status", "disabled", "ingest_server", "stream_key", "playback_url", "created_at", "updated_at")
 
 
+def _announce(state: State, stream: Record, at: datetime) -> None:
+    meeting = state["meetings"].get(stream["meeting_id"] or "") or {}
+    body = {
+        "streamId": stream["id"], "status": stream["status"], "manualIngest": stream["meeting_id"] is None,
+        "playbackUrl": stream["playback_url"], "ingestServer": stream["ingest_server"], "streamKey": stream["stream_key"],
+        "meeting": {
+            "id": meeting["id"], "title": meeting.get("title"), "createdAt": meeting["created_at"], "roomName": meeting["id"],
+            "status": "LIVE", "organizedBy": {"id": stream["_app"], "name": (state["apps"].get(stream["_app"]) or {}).get("name")},
+        } if meeting else None,
+    }
+    emit(state, at, stream["_app"], "livestreaming.statusUpdate", body)
+
+
+def stop_livestream(state: State, stream: Record, at: datetime) -> None:
+    """Close the stream's running session at *at* and make it ``IDLE``."""
+    for session in state["livestream_sessions"].values():
+        if session["livestream_id"] == stream["id"] and session["stopped_time"] is None:
+            started = parse_ts(session["started_time"]) if session["started_time"] else at
+            ingest = max(0, int((at - started).total_seconds()))
+            touch(session, at, stopped_time=iso(at), ingest_seconds=ingest, viewer_seconds=ingest * 4)
+    touch(stream, at, status="IDLE")
+    _announce(state, stream, at)
+
+
 def advance_livestreams(state: State, now: datetime) -> None:
-    """Make every livestream whose start delay has passed ``LIVE``."""
+    """Make every livestream whose start delay has passed ``LIVE``; stop those whose meeting's session ended."""
     for stream in state["livestreams"].values():
-        if stream["status"] != "INVOKED":
-            continue
-        for session in state["livestream_sessions"].values():
-            if session["livestream_id"] == stream["id"] and session["started_time"] is None:
-                started = parse_ts(session["invoked_time"]) + START_DELAY
-                if now >= started:
-                    session.update(started_time=iso(started))
-                    stream["status"] = "LIVE"
+        if stream["status"] == "INVOKED":
+            for session in state["livestream_sessions"].values():
+                if session["livestream_id"] == stream["id"] and session["started_time"] is None:
+                    started = parse_ts(session["invoked_time"]) + START_DELAY
+                    if now >= started:
+                        session.update(started_time=iso(started))
+                        stream["status"] = "LIVE"
+                        _announce(state, stream, started)
+        if stream["status"] in ACTIVE and stream["meeting_id"]:
+            sessions = [s for s in state["sessions"].values() if s["associated_id"] == stream["meeting_id"]]
+            if sessions and not any(s["status"] == "LIVE" for s in sessions):
+                ended = max(parse_ts(s["ended_at"]) for s in sessions if s.get("ended_at"))
+                stop_livestream(state, stream, max(ended, parse_ts(stream["updated_at"])))
+
+
+def start_livestream(state: State, app_id: str | None, meeting: Record, now: datetime, name: str | None = None,
+                     video_config: object = None) -> Record:
+    """Start the meeting's livestream (made on first use): ``INVOKED`` now, ``LIVE`` after the start delay."""
+    stream = next((s for s in state["livestreams"].values() if s.get("_app") == app_id and s["meeting_id"] == meeting["id"]), None)
+    if stream is None:
+        stream = livestream_record(app_id or "", new_id(), None, meeting["id"], iso(now))
+        state["livestreams"][stream["id"]] = stream
+    touch(stream, now, status="INVOKED", name=name or stream["name"] or meeting["title"], _resolution=video_config)
+    at = iso(now)
+    session = {
+        "id": new_id(), "livestream_id": stream["id"], "created_at": at, "invoked_time": at, "started_time": None,
+        "stopped_time": None, "updated_at": at, "ingest_seconds": 0, "viewer_seconds": 0, "err_message": None,
+        "_app": app_id,
+    }
+    state["livestream_sessions"][session["id"]] = session
+    return stream
 
 
 def _livestream(call: Call) -> Record:
@@ -86,12 +136,7 @@ def stop_meeting_livestream(call: Call) -> Reply:
     stream = _active_livestream(call, find_meeting(call)["id"])
     if stream is None:
         raise ErrorReply(404, "No active livestream found for this meeting")
-    for session in _sessions_of(call, stream["id"]):
-        if session["stopped_time"] is None:
-            started = parse_ts(session["started_time"]) if session["started_time"] else call.now
-            ingest = max(0, int((call.now - started).total_seconds()))
-            touch(session, call.now, stopped_time=call.now_iso, ingest_seconds=ingest, viewer_seconds=ingest * 4)
-    touch(stream, call.now, status="IDLE")
+    stop_livestream(call.state, stream, call.now)
     return ok({"message": "Livestream stopped"})
 
 
@@ -104,19 +149,7 @@ def start_meeting_livestream(call: Call) -> Reply:
         raise ErrorReply(400, "Meeting has no active session: a livestream can start only while participants are in the meeting")
     if _active_livestream(call, meeting["id"]):
         raise ErrorReply(409, "This meeting is already being livestreamed")
-    stream = next(iter(call.owned("livestreams", meeting_id=meeting["id"])), None)
-    if stream is None:
-        stream = livestream_record(call.app_id or "", new_id(), None, meeting["id"], call.now_iso)
-        call.state["livestreams"][stream["id"]] = stream
-    name = call.body.get("name") or stream["name"] or meeting["title"]
-    touch(stream, call.now, status="INVOKED", name=name, _resolution=call.body.get("video_config"))
-    now = call.now_iso
-    session = {
-        "id": new_id(), "livestream_id": stream["id"], "created_at": now, "invoked_time": now, "started_time": None,
-        "stopped_time": None, "updated_at": now, "ingest_seconds": 0, "viewer_seconds": 0, "err_message": None,
-        "_app": call.app_id,
-    }
-    call.state["livestream_sessions"][session["id"]] = session
+    stream = start_livestream(call.state, call.app_id, meeting, call.now, call.body.get("name"), call.body.get("video_config"))
     return ok(pick(stream, ("id", "status", "ingest_server", "stream_key", "playback_url")), 201)
 
 
@@ -159,13 +192,13 @@ def get_livestream(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("POST", _L, create_livestream, "livestream"),
-    ("GET", _L, list_livestreams, None),
-    ("POST", _M + "/active-livestream/stop", stop_meeting_livestream, None),
-    ("POST", _M + "/livestreams", start_meeting_livestream, "meeting_livestream"),
-    ("GET", "/{app_id}/analytics/livestreams/overall", get_livestream_analytics, None),
-    ("GET", _M + "/active-livestream", get_meeting_active_livestream, None),
-    ("GET", _L + "/sessions/{livestream_session_id}", get_livestream_session, None),  # before /{livestream_id}
-    ("GET", _L + "/{livestream_id}/active-livestream-session", get_active_livestream_session, None),
-    ("GET", _L + "/{livestream_id}", get_livestream, None),
+    ("POST", _L, create_livestream),
+    ("GET", _L, list_livestreams),
+    ("POST", _M + "/active-livestream/stop", stop_meeting_livestream),
+    ("POST", _M + "/livestreams", start_meeting_livestream),
+    ("GET", "/{app_id}/analytics/livestreams/overall", get_livestream_analytics),
+    ("GET", _M + "/active-livestream", get_meeting_active_livestream),
+    ("GET", _L + "/sessions/{livestream_session_id}", get_livestream_session),  # before /{livestream_id}
+    ("GET", _L + "/{livestream_id}/active-livestream-session", get_active_livestream_session),
+    ("GET", _L + "/{livestream_id}", get_livestream),
 ]

@@ -144,15 +144,15 @@ def refresh_participant_token(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("GET", _M, list_meetings, None),
-    ("POST", _M, create_meeting, "meeting"),
-    ("GET", _M + "/{meeting_id}", get_meeting, None),
-    ("PATCH", _M + "/{meeting_id}", update_meeting, "meeting_patch"),
-    ("PUT", _M + "/{meeting_id}", replace_meeting, "meeting"),
-    ("GET", _P, list_meeting_participants, None),
-    ("POST", _P, add_participant, "participant"),
-    ("GET", _P + "/{participant_id}", get_participant, None),
-    ("PATCH", _P + "/{participant_id}", update_participant, "participant_patch"),
-    ("DELETE", _P + "/{participant_id}", delete_participant, None),
-    ("POST", _P + "/{participant_id}/token", refresh_participant_token, None),
+    ("GET", _M, list_meetings),
+    ("POST", _M, create_meeting),
+    ("GET", _M + "/{meeting_id}", get_meeting),
+    ("PATCH", _M + "/{meeting_id}", update_meeting),
+    ("PUT", _M + "/{meeting_id}", replace_meeting),
+    ("GET", _P, list_meeting_participants),
+    ("POST", _P, add_participant),
+    ("GET", _P + "/{participant_id}", get_participant),
+    ("PATCH", _P + "/{participant_id}", update_participant),
+    ("DELETE", _P + "/{participant_id}", delete_participant),
+    ("POST", _P + "/{participant_id}/token", refresh_participant_token),
 ]

@@ -62,9 +62,9 @@ def delete_preset(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("GET", _P, list_presets, None),
-    ("POST", _P, create_preset, "preset"),
-    ("GET", _P + "/{preset_id}", get_preset, None),
-    ("DELETE", _P + "/{preset_id}", delete_preset, None),
-    ("PATCH", _P + "/{preset_id}", update_preset, "preset_patch"),
+    ("GET", _P, list_presets),
+    ("POST", _P, create_preset),
+    ("GET", _P + "/{preset_id}", get_preset),
+    ("DELETE", _P + "/{preset_id}", delete_preset),
+    ("PATCH", _P + "/{preset_id}", update_preset),
 ]

@@ -1,8 +1,11 @@
 """Sessions: one run of a meeting, from first join to last leave; its participants, reports and artefacts.
 
-A live session ends on its own: once its last participant has left and the meeting's
-``session_keep_alive_time_in_secs`` has passed (see :func:`end_empty_sessions`). A generated
-summary becomes readable :data:`SUMMARY_DELAY` after it is requested.
+A session starts when the first participant joins a meeting that has no live session
+(:func:`start_session`, called by the sandbox's join control), and ends on its own once its last
+participant has left and the meeting's ``session_keep_alive_time_in_secs`` has passed (see
+:func:`end_empty_sessions`). Ending applies the meeting's settings: the chat is kept only with
+``persist_chat``, a summary is generated with ``summarize_on_end``. A generated summary becomes
+readable :data:`SUMMARY_DELAY` after it is requested (or after the session ended).
 """
 
 from __future__ import annotations
@@ -14,8 +17,21 @@ from typing import Any
 
 from .. import seed
 from ..clock import iso, parse_ts
+from ..events import LINK_LIFETIME as EVENT_LINK_LIFETIME
+from ..events import base_url, emit, meeting_object
 from ..store import State
-from .common import Call, ErrorReply, Record, Reply, no_content, ok, pick, public, touch
+from .common import (
+    Call,
+    ErrorReply,
+    Record,
+    Reply,
+    new_id,
+    no_content,
+    ok,
+    pick,
+    public,
+    touch,
+)
 
 _S = "/{app_id}/sessions"
 
@@ -47,6 +63,34 @@ def live_session(call: Call, meeting_id: str) -> Record | None:
     return next(iter(call.owned("sessions", associated_id=meeting_id, status="LIVE")), None)
 
 
+def start_session(state: State, meeting: Record, now: datetime) -> Record:
+    """A new LIVE session of *meeting*, started at *now* (its first participant is joining)."""
+    at = iso(now)
+    session = {
+        "id": new_id(), "associated_id": meeting["id"], "meeting_display_name": meeting.get("title"), "type": "meeting",
+        "status": "LIVE", "organization_id": meeting["_app"], "created_at": at, "started_at": at, "updated_at": at,
+        "minutes_consumed": 0, "max_concurrent_participants": 0, "breakout_rooms": [], "meta": {"region": "sandbox"},
+        "_app": meeting["_app"], "_participants": [], "_polls": [], "_chat": [], "_transcript": [], "_summary": None,
+        "_summary_available_at": None,
+    }
+    state["sessions"][session["id"]] = session
+    emit(state, now, meeting["_app"], "meeting.started", {"meeting": meeting_object(state, session)})
+    return session
+
+
+def announce_peer(state: State, session: Record, peer: Record, event: str, at: datetime) -> None:
+    """``meeting.participantJoined`` or ``meeting.participantLeft`` for *peer*."""
+    person = {
+        "peerId": peer["id"], "userDisplayName": peer["display_name"], "customParticipantId": peer["custom_participant_id"],
+        "clientSpecificId": peer["custom_participant_id"], "joinedAt": peer["joined_at"], "leftAt": peer["left_at"],
+    }
+    emit(state, at, session["_app"], event, {"meeting": meeting_object(state, session), "participant": person})
+
+
+def _file_link(state: State, session: Record, file_name: str) -> str:
+    return f"{base_url(state)}sandbox-files/sessions/{session['id']}/{file_name}"
+
+
 def end_empty_sessions(state: State, now: datetime) -> None:
     """End every live session whose last participant left more than the meeting's keep-alive time ago."""
     for session in state["sessions"].values():
@@ -60,6 +104,41 @@ def end_empty_sessions(state: State, now: datetime) -> None:
                 status="ENDED", ended_at=iso(ended), updated_at=iso(ended),
                 minutes_consumed=round(sum(p["duration"] for p in session["_participants"]), 2),
             )
+            _after_end(state, session, meeting, ended)
+
+
+def _after_end(state: State, session: Record, meeting: Record, ended: datetime) -> None:
+    """What ending a session sets off: the ended event, the transcript, the chat export, the summary."""
+    app_id, expiry = session["_app"], iso(ended + EVENT_LINK_LIFETIME)
+    emit(state, ended, app_id, "meeting.ended", {"meeting": meeting_object(state, session), "reason": "ALL_PARTICIPANTS_LEFT"})
+    if session["_transcript"]:
+        emit(state, ended, app_id, "meeting.transcript", {
+            "meeting": meeting_object(state, session), "transcriptDownloadUrl": _file_link(state, session, "transcript.csv"),
+            "transcriptDownloadUrlExpiry": expiry,
+        })
+    if not meeting.get("persist_chat"):
+        session["_chat"] = []  # "Specifies if Chat within a meeting should persist": not kept past the session
+    elif session["_chat"]:
+        emit(state, ended, app_id, "meeting.chatSynced", {
+            "sessionId": session["id"], "meetingId": session["associated_id"], "title": meeting.get("title"),
+            "chatDownloadUrl": _file_link(state, session, "chat.csv"), "chatDownloadUrlExpiry": expiry,
+            "createdAt": session["created_at"], "startedAt": session["started_at"], "endedAt": session["ended_at"],
+            "organizedBy": meeting_object(state, session)["organizedBy"],
+        })
+    if meeting.get("summarize_on_end") and session["_transcript"]:
+        write_summary(session, ended)
+
+
+def announce_summaries(state: State, now: datetime) -> None:
+    """Send ``meeting.summary`` for every summary that finished generating by *now*."""
+    for session in state["sessions"].values():
+        if session.get("_summary_announced") is False and summary_ready(session, now):
+            session["_summary_announced"] = True
+            at = parse_ts(session["_summary_available_at"])
+            emit(state, at, session["_app"], "meeting.summary", {
+                "meeting": meeting_object(state, session), "summaryDownloadUrl": _file_link(state, session, "summary.md"),
+                "summaryDownloadUrlExpiry": iso(at + EVENT_LINK_LIFETIME),
+            })
 
 
 def render_session(session: Record, now: datetime) -> Record:
@@ -302,25 +381,31 @@ def generate_session_summary(call: Call) -> Reply:
         raise ErrorReply(404, "Transcript not found for this session")
     if session["status"] == "LIVE":
         raise ErrorReply(400, "Session is still live; summaries are generated from the transcript of an ended session")
+    write_summary(session, call.now)
+    touch(session, call.now)
+    return no_content()
+
+
+def write_summary(session: Record, now: datetime) -> None:
+    """Start generating the session's summary at *now*: a digest of its transcript, readable after the delay."""
     lines = session["_transcript"]
     speakers = sorted({line["peer_name"] for line in lines})
     points = "\n".join(f"- **{line['peer_name']}**: {line['text']}" for line in lines[:6])
     session["_summary"] = (
         f"# {session['meeting_display_name']} - summary\n\nParticipants: {', '.join(speakers)}\n\n**Key points**\n{points}\n"
     )
-    session["_summary_available_at"] = iso(call.now + SUMMARY_DELAY)
-    touch(session, call.now)
-    return no_content()
+    session["_summary_available_at"] = iso(now + SUMMARY_DELAY)
+    session["_summary_announced"] = False
 
 
 ROUTES = [
-    ("GET", _S, list_sessions, None),
-    ("GET", _S + "/peer-report/{peer_id}", get_peer_report, None),  # before /{session_id}: a literal segment wins
-    ("GET", _S + "/{session_id}", get_session, None),
-    ("GET", _S + "/{session_id}/participants", list_session_participants, None),
-    ("GET", _S + "/{session_id}/participants/{participant_id}", get_session_participant, None),
-    ("GET", _S + "/{session_id}/chat", get_session_chat, None),
-    ("GET", _S + "/{session_id}/transcript", get_session_transcript, None),
-    ("GET", _S + "/{session_id}/summary", get_session_summary, None),
-    ("POST", _S + "/{session_id}/summary", generate_session_summary, None),
+    ("GET", _S, list_sessions),
+    ("GET", _S + "/peer-report/{peer_id}", get_peer_report),  # before /{session_id}: a literal segment wins
+    ("GET", _S + "/{session_id}", get_session),
+    ("GET", _S + "/{session_id}/participants", list_session_participants),
+    ("GET", _S + "/{session_id}/participants/{participant_id}", get_session_participant),
+    ("GET", _S + "/{session_id}/chat", get_session_chat),
+    ("GET", _S + "/{session_id}/transcript", get_session_transcript),
+    ("GET", _S + "/{session_id}/summary", get_session_summary),
+    ("POST", _S + "/{session_id}/summary", generate_session_summary),
 ]

@@ -43,10 +43,10 @@ def delete_webhook(call: Call) -> Reply:
 
 
 ROUTES = [
-    ("GET", _W, list_webhooks, None),
-    ("POST", _W, create_webhook, "webhook"),
-    ("GET", _W + "/{webhook_id}", get_webhook, None),
-    ("PUT", _W + "/{webhook_id}", replace_webhook, "webhook"),
-    ("PATCH", _W + "/{webhook_id}", update_webhook, "webhook_patch"),
-    ("DELETE", _W + "/{webhook_id}", delete_webhook, None),
+    ("GET", _W, list_webhooks),
+    ("POST", _W, create_webhook),
+    ("GET", _W + "/{webhook_id}", get_webhook),
+    ("PUT", _W + "/{webhook_id}", replace_webhook),
+    ("PATCH", _W + "/{webhook_id}", update_webhook),
+    ("DELETE", _W + "/{webhook_id}", delete_webhook),
 ]
