@@ -1,28 +1,17 @@
 """Meeting content an agent can read: transcripts, chats and summaries, not only links to them.
 
-``get_session_transcript``, ``get_session_chat`` and ``get_session_summary`` answer with a presigned
-download URL. With ``include_content`` (or a window, ``offset``/``limit``) the server also fetches that
-file and returns it compactly: one entry per utterance or message (time, speaker, text) in a window that
-names the arguments of the next one, or the summary's text. The same reading backs the
-``realtimekit://sessions/{session_id}/{transcript|chat|summary}`` resources. Reading is one step after
-the API call (:func:`attach`), waiting one generic poll before it (:func:`wait`); then the whole answer
-is shaped, so what participants wrote goes through the one sanitiser, marked as data, not instructions.
+With ``include_content`` (or a window, ``offset``/``limit``) ``get_session_transcript``,
+``get_session_chat`` and ``get_session_summary`` also fetch the file their answer links to: one entry per
+utterance or message (time, speaker, text) in a window naming the arguments of the next, or the summary's
+text. The ``realtimekit://sessions/{session_id}/{kind}`` resources read the same way. Reading is one step
+after the API call (:func:`attach`), waiting one poll before it (:func:`wait`); the whole answer is then
+shaped, so what participants wrote is sanitised like any result and marked as data, not instructions.
 
-The reference documents the download URLs, not the files' layouts, so this reader assumes none:
-
-- a header row is used when it names the columns (case, spaces and underscores ignored; a unit suffix
-  such as ``_ms`` is the times' unit); without one, columns are found by their shape: the time column
-  holds numbers or ISO 8601 times, the text the longest values, the speaker the nearest name-like
-  column before the text (ids, flags and times are not names);
-- numeric times are epoch milliseconds or seconds (from 1973 on), or offsets from the meeting's start,
-  in seconds when the values lie under 100 apart (no utterance follows another within 0.1 s), else in
-  milliseconds; a cell that is no time, or a date no calendar holds, is kept as its text;
-- a summary is its text, Markdown or plain; from a CSV, the column named like ``summary``, or its one cell;
-- any other file (no text column, one column, not CSV) comes back as raw lines in the same windows,
-  with a note. Only a file that is not text (NUL bytes) is refused.
-
-Parsing runs in a worker thread and streams the rows, keeping only the window asked for: memory grows
-with the file's bytes and the window, not with its number of rows.
+The reference documents only the download URLs, so no layout is assumed (the README says what is
+recognised): columns by header name (a unit suffix such as ``_ms`` gives the times' unit) or else by the
+shape of their cells; numeric times as epoch ms or s (from 1973 on) or offsets from the start (seconds
+when under 100 apart, else ms); any other file as raw lines. Parsing streams the rows in a worker thread,
+keeping only the window asked for: memory grows with the file's bytes, not its number of rows.
 """
 
 from __future__ import annotations
@@ -87,12 +76,8 @@ def take_reading(endpoint: Endpoint, values: dict[str, Any]) -> Reading | None:
         return None
     given = {name: values.pop(name) for name in _ARGS if name in values}
     windowed = "offset" in given or "limit" in given  # a window makes no sense without the content
-    return Reading(
-        include=bool(given.get("include_content")) or windowed,
-        offset=given.get("offset", 0),
-        limit=given.get("limit", DEFAULT_LIMIT),
-        wait_s=given.get("wait_s"),
-    )
+    return Reading(include=bool(given.get("include_content")) or windowed, offset=given.get("offset", 0),
+                   limit=given.get("limit", DEFAULT_LIMIT), wait_s=given.get("wait_s"))
 
 
 def _data(payload: Any) -> dict[str, Any]:
@@ -191,13 +176,12 @@ async def attach(api: RealtimeKitClient, endpoint: Endpoint, payload: Any, readi
                  max_tokens: int) -> Any:
     """``payload`` (the API's answer) with the file it links to read under ``data.content``, fitted
     (item-wise) into ``max_tokens`` of result."""
-    assert endpoint.reads is not None
     url_key, layout = _FILES[endpoint.reads]
     data = _data(payload)
     url = data.get(url_key)
     if not isinstance(url, str) or not url:
         raise StorageError(f"The API's answer has no {url_key} to read the {endpoint.reads} from.")
-    raw = await _fetch(api, _checked_link(url, endpoint, live=live), endpoint)
+    raw = await _download(api, url, endpoint, live=live)
     # Room for the content: the budget less the rest of the answer and the window's own keys.
     room = max_tokens - estimate_tokens(to_json(payload)) - 100
     # Off the event loop: a file of many MB takes a while to read, and other requests go on meanwhile.
@@ -211,12 +195,14 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")
 
 
-def _checked_link(url: str, endpoint: Endpoint, *, live: bool) -> str:
-    """``url`` if it is a link the server may fetch (live, only https); else an error naming what is wrong."""
+async def _download(api: RealtimeKitClient, url: str, endpoint: Endpoint, *, live: bool) -> bytes:
+    """The file at ``url`` if it is a link the server may fetch (live, only https) and storage serves it;
+    else an error saying what is wrong and what to do."""
+    kind, tool = endpoint.reads, endpoint.name
 
     def refused(why: str) -> StorageError:
-        return StorageError(f"The API returned a {endpoint.reads} link that {why}; it was not fetched. "
-                            f"Call {endpoint.name} again for a fresh link.")
+        return StorageError(f"The API returned a {kind} link that {why}; it was not fetched. "
+                            f"Call {tool} again for a fresh link.")
 
     unreadable = "is not a valid URL (its host or port cannot be read)"
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
@@ -234,11 +220,6 @@ def _checked_link(url: str, endpoint: Endpoint, *, live: bool) -> str:
         raise refused("has no host")
     if port == 0 or not _HOST.fullmatch(parts.hostname):
         raise refused(unreadable)
-    return url
-
-
-async def _fetch(api: RealtimeKitClient, url: str, endpoint: Endpoint) -> bytes:
-    kind, tool = endpoint.reads, endpoint.name
     status, raw = await api.download(
         url, max_bytes=MAX_FILE_BYTES,
         too_large=f"The {kind} file is larger than {MAX_FILE_BYTES // 2**20} MB; it was not read. "
@@ -295,29 +276,22 @@ def _text_stream(raw: bytes, encoding: str) -> io.TextIOWrapper:
 
 def _rows(raw: bytes, encoding: str) -> Iterator[list[str]]:
     """The file's non-blank CSV rows, cells stripped."""
-    for row in csv.reader(_text_stream(raw, encoding)):
-        cells = [cell.strip() for cell in row]
-        if any(cells):
-            yield cells
+    stripped = ([cell.strip() for cell in row] for row in csv.reader(_text_stream(raw, encoding)))
+    return (cells for cells in stripped if any(cells))
 
 
 def _lines(raw: bytes, encoding: str) -> Iterator[str]:
-    for line in _text_stream(raw, encoding):
-        if line.strip():
-            yield line.rstrip("\r\n")
+    return (line.rstrip("\r\n") for line in _text_stream(raw, encoding) if line.strip())
 
 
 _UNIT_SUFFIXES = {"ms": "ms", "millis": "ms", "milliseconds": "ms", "s": "s", "sec": "s", "secs": "s", "seconds": "s"}
 _NUMBER = re.compile(r"\d+(\.\d+)?")
-_CLOCK = re.compile(r"\d{1,2}(:\d{2}){1,2}([.,]\d+)?")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
+#: A number, a clock time (1:05, 00:01:05.5) or an ISO 8601 date or time.
+_TIME = re.compile(r"\d+(\.\d+)?|\d{1,2}(:\d{2}){1,2}([.,]\d+)?"
+                   r"|\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
 _ID = re.compile(r"(?=[^\s]*\d)[\w.:@+/-]+")  # one token with a digit in it: peer-3, 1f0e…, u_42
 _FLAG = re.compile(r"true|false|yes|no|0|1", re.IGNORECASE)
 _KIND = re.compile(r"[A-Z]+(_[A-Z]+)+")  # TEXT_MESSAGE
-
-
-def _is_time(cell: str) -> bool:
-    return bool(_NUMBER.fullmatch(cell) or _CLOCK.fullmatch(cell) or _ISO.fullmatch(cell))
 
 
 def _header_cell(row: list[str], names: tuple[str, ...], taken: Iterable[int]) -> tuple[int, str] | None:
@@ -349,7 +323,7 @@ def _columns(sample: list[list[str]], layout: _Layout) -> _Columns | None:
         return None
     named: dict[str, int] = {}
     unit_hint = ""
-    if not any(_is_time(cell) for cell in sample[0]):  # a header holds no times
+    if not any(_TIME.fullmatch(cell) for cell in sample[0]):  # a header holds no times
         for field, names in layout.names.items():
             if (found := _header_cell(sample[0], names, named.values())) is not None:
                 named[field] = found[0]
@@ -387,7 +361,7 @@ def _mostly(cells: list[str], test: Callable[[str], Any], share: float = 0.8) ->
 
 def _time_column(rows: list[list[str]], width: int) -> int | None:
     # Most cells, not all: a time column may hold a few odd cells (kept as text).
-    return next((i for i in range(width) if _mostly(_column(rows, i), _is_time, 0.6)), None)
+    return next((i for i in range(width) if _mostly(_column(rows, i), _TIME.fullmatch, 0.6)), None)
 
 
 def _by_shape(rows: list[list[str]], width: int, named: dict[str, int]) -> dict[str, int] | None:
@@ -399,7 +373,7 @@ def _by_shape(rows: list[list[str]], width: int, named: dict[str, int]) -> dict[
         where.setdefault("type", kinds[0])
     # Text and speakers are words: not times, ids, flags or kinds.
     wordy = [i for i in range(width) if i not in where.values() and _column(rows, i)
-             and not _mostly(_column(rows, i), lambda c: _is_time(c) or _ID.fullmatch(c) or _FLAG.fullmatch(c))]
+             and not _mostly(_column(rows, i), lambda c: _TIME.fullmatch(c) or _ID.fullmatch(c) or _FLAG.fullmatch(c))]
     if not wordy:
         return None
     lengths = {i: statistics.fmean(len(cell) for cell in _column(rows, i)) for i in wordy}
@@ -546,7 +520,6 @@ def resource_templates(endpoints: list[Endpoint]) -> list[types.ResourceTemplate
 
 def resource_link(endpoint: Endpoint, arguments: dict[str, Any]) -> types.ResourceLink:
     """A link to the resource holding what ``endpoint`` returned for ``arguments``."""
-    assert endpoint.reads is not None
     return types.ResourceLink(
         name=f"session_{endpoint.reads}",
         title=f"{endpoint.reads.capitalize()} of session {arguments['session_id']}",
@@ -565,7 +538,6 @@ def resource_arguments(arguments: dict[str, Any], endpoint: Endpoint) -> dict[st
 def parse_resource_uri(uri: str) -> tuple[str, dict[str, Any]] | None:
     """``(kind, arguments)`` for a content resource URI, or ``None`` if it is not one of ours."""
     for kind, template in _TEMPLATES.items():
-        variables = template.match(uri)
-        if variables is not None:
+        if (variables := template.match(uri)) is not None:
             return kind, {name: value for name, value in variables.items() if value}
     return None
