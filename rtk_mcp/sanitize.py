@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["has_invisible", "is_invisible", "mask", "maskable", "strip_invisible"]
+__all__ = ["has_invisible", "is_invisible", "mask", "maskable", "shortened", "strip_invisible"]
 
 #: Shorter secrets are not masked: replacing every "ab" would garble text and reveal nothing.
 _MIN_SECRET_CHARS = 4
@@ -125,3 +125,8 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the last one an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
