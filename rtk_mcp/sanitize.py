@@ -17,11 +17,9 @@ __all__ = ["has_invisible", "is_invisible", "mask", "maskable", "shortened", "st
 #: Shorter secrets are not masked: replacing every "ab" would garble text and reveal nothing.
 _MIN_SECRET_CHARS = 4
 
-#: Code points that draw nothing (or only steer how neighbours are drawn), so they can smuggle text
-#: past a human reading a transcript while the model still reads it, or hide a word from a filter
-#: ("ig\u200bnore"). Chosen by Unicode property, not listed by hand (see :func:`is_invisible`).
-#: Format (zero-width, bidi, tags, BOM, ...), lone surrogates, and private use (drawn as nothing or as a
-#: font's own glyph: a reader cannot tell what it says, and runs of it can carry hidden bytes).
+#: Chosen by Unicode property, not listed by hand (see :func:`is_invisible`): format (zero-width, bidi,
+#: tags, BOM, ...), lone surrogates, and private use (drawn as nothing or as a font's own glyph: a reader
+#: cannot tell what it says, and runs of it can carry hidden bytes).
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs", "Co"})
 #: Controls other than these are terminal escapes and noise, not text.
 _KEPT_CONTROLS = frozenset("\t\n\r")
