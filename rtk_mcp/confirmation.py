@@ -1,23 +1,22 @@
 """Destructive calls confirmed with the person, through MCP elicitation, before anything is sent.
 
-The question is asked of the person through their client, never of the model: there is no
-``confirm`` argument an agent could fill in itself. It says exactly what will happen, with names
-("Remove all 4 people from meeting "Customer Support Standup"?"), which come from read calls (GETs)
-made before asking; when a read fails the question names ids instead.
+The question is asked of the person through their client, never of the model: there is no ``confirm``
+argument an agent could fill in itself. It says exactly what will happen, with names ("Remove all 4 people
+from meeting "Customer Support Standup"?"), which come from read calls (GETs) made before asking; when a read
+fails the question names ids instead.
 
-One table says, for each destructive tool, the sentence and which reads fill it. How the question
-travels depends on the protocol the client speaks:
+One table says, for each destructive tool, the sentence and which reads fill it. How the question travels
+depends on the protocol the client speaks:
 
 - up to 2025-11-25, as an ``elicitation/create`` request in the middle of the call;
-- from 2026-07-28, as an ``input_required`` result: the client asks the person and calls again with
-  the answer, which counts only for the same tool and arguments it was asked about (``request_state``
-  carries a digest of them). The state only ever lets the client answer a question it could have
-  answered anyway, so it needs no sealing.
+- from 2026-07-28, as an ``input_required`` result: the client asks the person and calls again with the
+  answer, which counts only for the same tool and arguments it was asked about (``request_state`` carries a
+  digest of them). The state only ever lets the client answer a question it could have answered anyway, so
+  it needs no sealing.
 
-A client that declares no elicitation (or a connection that cannot carry a request to the client,
-such as stateless HTTP before 2026-07-28) gets the call sent as without this step, and so does every
-call when the option is off (``--no-confirm``, ``RTK_CONFIRM=0``): unattended automation has nobody to
-ask.
+A client that declares no elicitation (or a connection that cannot carry a request to the client, such as
+stateless HTTP before 2026-07-28) gets the call sent as without this step, and so does every call when the
+option is off (``--no-confirm``, ``RTK_CONFIRM=0``): unattended automation has nobody to ask.
 """
 
 from __future__ import annotations
@@ -32,14 +31,14 @@ from typing import Any
 import mcp_types as types
 from mcp_types.version import is_version_at_least
 
-from rtk_mcp.sanitize import strip_invisible
+from rtk_mcp.sanitize import shortened, strip_invisible
 
 __all__ = ["QUESTIONS", "Fill", "Question", "confirm"]
 
 logger = logging.getLogger("rtk_mcp")
 
 #: The name the question travels under in an ``input_required`` round.
-INPUT_KEY = "rtk_confirm"
+_INPUT_KEY = "rtk_confirm"
 #: The first protocol version in which a server asks through an ``input_required`` result.
 _INPUT_REQUIRED_SINCE = "2026-07-28"
 #: A yes/no question: the answer is the action (accept, decline, cancel), no form fields.
@@ -69,8 +68,8 @@ class Question:
 
     sentence: str
     fills: Mapping[str, Fill] = field(default_factory=dict)
-    derived: Callable[[dict[str, Any]], dict[str, str]] | None = None
-    asks: Callable[[dict[str, Any]], bool] | None = None
+    derived: Callable[[dict[str, Any]], dict[str, str]] = lambda values: {}
+    asks: Callable[[dict[str, Any]], bool] = lambda values: True
 
 
 def _people(count: Any) -> str:
@@ -118,16 +117,16 @@ async def confirm(
     their client can be asked. ``None``: go ahead and send. A result: return it instead of sending
     (the person said no, or, from 2026-07-28, the question itself for the client to put to them)."""
     question = QUESTIONS.get(tool)
-    if question is None or (question.asks is not None and not question.asks(values)) or not _can_elicit(ctx):
+    if question is None or not question.asks(values) or not _can_elicit(ctx):
         return None
     state = _digest(tool, values)
     if is_version_at_least(str(ctx.protocol_version), _INPUT_REQUIRED_SINCE):
-        answer = (params.input_responses or {}).get(INPUT_KEY)
+        answer = (params.input_responses or {}).get(_INPUT_KEY)
         if isinstance(answer, types.ElicitResult) and params.request_state == state:
             return _outcome(answer.action, tool, None)
         message = await _sentence(question, values, read)
         ask = types.ElicitRequest(params=types.ElicitRequestFormParams(message=message, requested_schema=_NO_FIELDS))
-        return types.InputRequiredResult(input_requests={INPUT_KEY: ask}, request_state=state)
+        return types.InputRequiredResult(input_requests={_INPUT_KEY: ask}, request_state=state)
     if not ctx.session.can_send_request:
         logger.info("%s: the client takes elicitation, but this connection cannot carry the question; sent "
                     "without asking", tool)
@@ -156,13 +155,13 @@ def _digest(tool: str, values: dict[str, Any]) -> str:
 
 async def _sentence(question: Question, values: dict[str, Any], read: Read) -> str:
     """The question with names from the reads (each read made once), or ids where a read fails."""
+    ids = {key: value for key, value in values.items() if key.endswith("_id")}
     results: dict[str, dict[str, Any] | None] = {}
     filled: dict[str, str] = {}
     for name, fill in question.fills.items():
         if fill.tool not in results:
-            arguments = {key: value for key, value in values.items() if key.endswith("_id")}
             try:
-                results[fill.tool] = await read(fill.tool, arguments)
+                results[fill.tool] = await read(fill.tool, ids)
             except Exception as exc:  # a name we could not get: ask with the id
                 logger.info("confirmation: %s failed (%s); asking with ids", fill.tool, type(exc).__name__)
                 results[fill.tool] = None
@@ -173,8 +172,7 @@ async def _sentence(question: Question, values: dict[str, Any], read: Read) -> s
             filled[name] = fill.shown(found)
         else:
             filled[name] = fill.shown.format(_clean(str(found)))
-    derived = question.derived(values) if question.derived is not None else {}
-    return question.sentence.format_map({**values, **derived, **filled})
+    return question.sentence.format_map({**values, **question.derived(values), **filled})
 
 
 def _field(result: dict[str, Any] | None, path: str) -> Any:
@@ -186,8 +184,7 @@ def _field(result: dict[str, Any] | None, path: str) -> Any:
 
 
 def _clean(text: str) -> str:
-    text = " ".join(strip_invisible(text).split())
-    return text if len(text) <= _MAX_NAME_CHARS else text[: _MAX_NAME_CHARS - 1] + "…"
+    return shortened(" ".join(strip_invisible(text).split()), _MAX_NAME_CHARS)
 
 
 def _outcome(action: str, tool: str, message: str | None) -> types.CallToolResult | None:
@@ -199,6 +196,6 @@ def _outcome(action: str, tool: str, message: str | None) -> types.CallToolResul
         "decline": f"the person declined{asked}",
         "cancel": f"the person dismissed the question{asked} without answering",
     }.get(action, "the person could not be asked to confirm it")
-    text = (f"{tool} was not sent: {why}. Nothing was changed. Don't try again unless the person asks for it.")
+    text = f"{tool} was not sent: {why}. Nothing was changed. Don't try again unless the person asks for it."
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True,
                                 structured_content={"error": text, "confirmed": False})

@@ -12,16 +12,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["has_invisible", "is_invisible", "mask", "maskable", "strip_invisible"]
+__all__ = ["has_invisible", "is_invisible", "mask", "maskable", "shortened", "strip_invisible"]
 
 #: Shorter secrets are not masked: replacing every "ab" would garble text and reveal nothing.
 _MIN_SECRET_CHARS = 4
 
-#: Code points that draw nothing (or only steer how neighbours are drawn), so they can smuggle text
-#: past a human reading a transcript while the model still reads it, or hide a word from a filter
-#: ("ig\u200bnore"). Chosen by Unicode property, not listed by hand (see :func:`is_invisible`).
-#: Format (zero-width, bidi, tags, BOM, ...), lone surrogates, and private use (drawn as nothing or as a
-#: font's own glyph: a reader cannot tell what it says, and runs of it can carry hidden bytes).
+#: Chosen by Unicode property, not listed by hand (see :func:`is_invisible`): format (zero-width, bidi,
+#: tags, BOM, ...), lone surrogates, and private use (drawn as nothing or as a font's own glyph: a reader
+#: cannot tell what it says, and runs of it can carry hidden bytes).
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs", "Co"})
 #: Controls other than these are terminal escapes and noise, not text.
 _KEPT_CONTROLS = frozenset("\t\n\r")
@@ -125,3 +123,8 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the last one an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,14 +1,14 @@
 """The MCP server: one ``tools/list`` handler and one ``tools/call`` handler over the catalog.
 
-There is no per-endpoint code. A call is: find the endpoint, validate the arguments with its
-pydantic model, fill in the account and default app, split the fields into path, query and body,
-send it with the shared client, and shape the answer. Every failure a caller can cause comes back as
-an ``isError`` result with one actionable message (an exception escaping a low-level handler would
-become an opaque JSON-RPC internal error).
+There is no per-endpoint code. A call is: find the endpoint, validate the arguments with its pydantic model,
+fill in the account and default app, split the fields into path, query and body, send it with the shared
+client, and shape the answer. Every failure a caller can cause comes back as an ``isError`` result with one
+actionable message (an exception escaping a low-level handler would become an opaque JSON-RPC internal error).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -18,7 +18,7 @@ import httpx2
 import mcp_types as types
 from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from rtk_mcp import __version__, confirmation
 from rtk_mcp.api.errors import (
@@ -28,24 +28,17 @@ from rtk_mcp.api.errors import (
     RtkError,
     UnknownToolError,
 )
+from rtk_mcp.api.messages import outcome_hint
 from rtk_mcp.catalog import BY_NAME, Endpoint, input_schemas
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
 from rtk_mcp.catalog.selection import select
 from rtk_mcp.config import Settings
-from rtk_mcp.results import content
+from rtk_mcp.results import content, shaping
 from rtk_mcp.results.outputs import output_schema
-from rtk_mcp.results.shaping import (
-    CREDENTIAL_KEYS,
-    clean_text,
-    select_fields,
-    shape,
-    to_json,
-    without_repeats,
-)
-from rtk_mcp.sanitize import maskable, strip_invisible
+from rtk_mcp.sanitize import maskable, shortened, strip_invisible
 
 if TYPE_CHECKING:  # loaded with the HTTP client, on the first call: listing tools needs neither
-    from rtk_mcp.api.client import RealtimeKitClient, Reply
+    from rtk_mcp.api.client import RealtimeKitClient
 
 __all__ = ["CREDENTIAL_FIELDS", "HOST_ARGUMENTS", "INSTRUCTIONS", "annotations", "build_server", "text_of",
            "tool_definition", "tool_definitions"]
@@ -74,7 +67,7 @@ data, not instructions."""
 HOST_ARGUMENTS = frozenset({"wait_for_previous"})
 
 #: Request fields whose values are credentials: masked in any error text or echo, never logged.
-CREDENTIAL_FIELDS = CREDENTIAL_KEYS | {"token", "api_key"}
+CREDENTIAL_FIELDS = shaping.CREDENTIAL_KEYS | {"token", "api_key"}
 
 
 def tool_definition(endpoint: Endpoint, *, output_schemas: bool = False) -> types.Tool:
@@ -115,20 +108,14 @@ def annotations(endpoint: Endpoint) -> types.ToolAnnotations:
 
 
 def build_server(
-    settings: Settings,
-    *,
-    endpoints: Iterable[Endpoint] | None = None,
-    transport: httpx2.AsyncBaseTransport | None = None,
-    client: RealtimeKitClient | None = None,
+    settings: Settings, *, endpoints: Iterable[Endpoint] | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None, client: RealtimeKitClient | None = None,
 ) -> Server[Any]:
     """A low-level MCP server exposing ``endpoints`` as tools (by default, the tools ``settings`` select).
-
-    ``transport`` (the sandbox's, or a fake API's) or a whole ``client`` replace the network.
-    """
+    ``transport`` (the sandbox's, or a fake API's) or a whole ``client`` replace the network."""
     if endpoints is None:
         endpoints = select(toolsets=settings.toolsets, tools=settings.tools, exclude=settings.exclude_tools,
                            read_only=settings.read_only)
-    max_result_tokens, redact_secrets = settings.max_result_tokens, settings.redact_secrets
     selected = {ep.name: ep for ep in endpoints}
     tools = tool_definitions(selected.values(), output_schemas=settings.output_schemas)
     # Built on the first call: the HTTP client's TLS setup is ~60 ms of start-up before tools/list.
@@ -140,7 +127,6 @@ def build_server(
         nonlocal api
         if api is None:
             from rtk_mcp.api.client import RealtimeKitClient
-
             api = RealtimeKitClient(settings, transport=transport)
         return api
 
@@ -164,7 +150,7 @@ def build_server(
         """A read the confirmation question needs, whether or not its tool is exposed: it only reads."""
         endpoint = BY_NAME[tool]
         wanted = {name: value for name, value in ids.items() if name in endpoint.params.model_fields}
-        return await _call(connection(), settings, endpoint, wanted, max_result_tokens, redact_secrets)
+        return await _call(connection(), settings, endpoint, wanted)
 
     async def confirmed(ctx: Any, params: types.CallToolRequestParams, endpoint: Endpoint,
                         arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult | None:
@@ -174,7 +160,7 @@ def build_server(
         if not (settings.confirm and endpoint.destructive) or settings.missing_message():
             return None
         try:
-            values = _validate(endpoint, arguments).model_dump(mode="json", exclude_none=True)
+            values = _validate(endpoint, arguments)
         except ArgumentError:
             return None
         return await confirmation.confirm(ctx, params, endpoint.name, values, read)
@@ -190,15 +176,14 @@ def build_server(
                 raise UnknownToolError(f"Unknown tool {_shown(params.name)}. tools/list shows the available tools.")
             if (answer := await confirmed(ctx, params, endpoint, arguments)) is not None:
                 return answer
-            result = await _call(connection(), settings, endpoint, arguments, max_result_tokens, redact_secrets,
-                                 report=ctx.session.report_progress)
+            result = await _call(connection(), settings, endpoint, arguments, report=ctx.session.report_progress)
         except RtkError as error:
-            return _error_result(error, secrets, redact_secrets)
+            return _error_result(error, secrets, settings.redact_secrets)
         except Exception as exc:  # a bug of ours must not become an opaque JSON-RPC error
             logger.error("internal error in tool %s: %s", _shown(params.name), type(exc).__name__)
-            error = RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug.")
-            return _error_result(error, secrets, redact_secrets)
-        blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=to_json(result))]
+            return _error_result(RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug."),
+                                 secrets, settings.redact_secrets)
+        blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=shaping.to_json(result))]
         if endpoint.reads and str(getattr(ctx, "protocol_version", "")) >= content.RESOURCE_LINKS_SINCE:
             blocks.append(content.resource_link(endpoint, arguments))
         return types.CallToolResult(content=blocks, structured_content=result)
@@ -222,103 +207,79 @@ def build_server(
             raise MCPError(types.INVALID_PARAMS, "Unknown resource URI; resources/templates/list shows the templates.")
         endpoint = readers[parsed[0]]
         try:
-            result = await _call(connection(), settings, endpoint, content.resource_arguments(parsed[1], endpoint),
-                                 max_result_tokens, redact_secrets)
+            result = await _call(connection(), settings, endpoint, content.resource_arguments(parsed[1], endpoint))
         except RtkError as error:
             # A bad id or a session without that file is the caller's to fix (the spec's "resource not found").
             caller = isinstance(error, ArgumentError) or error.details.get("status") == 404
-            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR,
-                           clean_text(error.message, maskable([settings.api_token]), redact_secrets)) from None
+            text = shaping.clean_text(error.message, maskable([settings.api_token]), settings.redact_secrets)
+            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR, text) from None
         return types.ReadResourceResult(contents=[
-            types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=to_json(result))
+            types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=shaping.to_json(result))
         ])
 
-    return Server(
-        "rtk-mcp",
-        version=__version__,
-        title="Cloudflare RealtimeKit",
-        instructions=INSTRUCTIONS,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-        **({"on_list_resources": list_resources, "on_list_resource_templates": list_resource_templates,
-            "on_read_resource": read_resource} if readers else {}),
-        lifespan=lifespan,
-    )
+    resource_handlers = {"on_list_resources": list_resources, "on_list_resource_templates": list_resource_templates,
+                         "on_read_resource": read_resource} if readers else {}
+    return Server("rtk-mcp", version=__version__, title="Cloudflare RealtimeKit", instructions=INSTRUCTIONS,
+                  on_list_tools=list_tools, on_call_tool=call_tool, lifespan=lifespan, **resource_handlers)
 
 
 async def _no_progress(progress: float, total: float | None = None, message: str | None = None) -> None:
     pass
 
 
-async def _call(
-    api: RealtimeKitClient,
-    settings: Settings,
-    endpoint: Endpoint,
-    arguments: dict[str, Any],
-    max_tokens: int,
-    redact: bool = False,
-    report: content.Progress = _no_progress,
-) -> dict[str, Any]:
+async def _call(api: RealtimeKitClient, settings: Settings, endpoint: Endpoint, arguments: dict[str, Any],
+                report: content.Progress = _no_progress) -> dict[str, Any]:
     if message := settings.missing_message():
         raise ConfigError(message)
-    params = _validate(endpoint, arguments)
-    values = params.model_dump(mode="json", exclude_none=True)
+    values = _validate(endpoint, arguments)
     fields = values.pop(FIELDS_ARG, None) if endpoint.list_result else None  # ours, not the API's
     reading = content.take_reading(endpoint, values)  # ours too
     path_values = {name: values.pop(name, None) for name in endpoint.path_fields}
     if "app_id" in path_values and path_values["app_id"] is None:
         if not settings.default_app_id:
-            raise ArgumentError(
-                f"{endpoint.name} needs an app: pass app_id, or set RTK_APP_ID in the server's environment. "
-                "list_apps shows the app ids."
-            )
+            raise ArgumentError(f"{endpoint.name} needs an app: pass app_id, or set RTK_APP_ID in the server's "
+                                "environment. list_apps shows the app ids.")
         path_values["app_id"] = settings.default_app_id
     query = values if endpoint.in_query else None
     body = None if endpoint.in_query or not values else values
     credentials = _credentials(values)
 
-    async def send() -> Reply:
-        return await api.call(endpoint, path_values, query=query, body=body, secrets=credentials)
-
+    send = functools.partial(api.call, endpoint, path_values, query=query, body=body, secrets=credentials)
     # The call (polled while the caller waits for it to be final), then the file it links to, then shaping.
     if reading is not None and reading.wait_s:
         payload = await content.wait(api, endpoint, reading.wait_s, send, report)
     else:
         payload = (await send()).payload
     if reading is not None and reading.include:
-        payload = await content.attach(api, endpoint, payload, reading, max_tokens=max_tokens,
+        payload = await content.attach(api, endpoint, payload, reading, max_tokens=settings.max_result_tokens,
                                        live=settings.base_url.lower().startswith("https://"))
     paged = "per_page" in endpoint.params.model_fields
     try:
-        return shape(
-            select_fields(without_repeats(endpoint.name, payload), fields),
-            max_tokens=max_tokens,
+        return shaping.shape(
+            shaping.select_fields(shaping.without_repeats(endpoint.name, payload), fields),
+            max_tokens=settings.max_result_tokens,
             selectable=endpoint.list_result,
-            redact=redact,
+            redact=settings.redact_secrets,
             secrets=[settings.api_token or "", *credentials],  # masked if the API echoes them back
             paging_args={"page_no": values.get("page_no"), "per_page": values.get("per_page")} if paged else None,
         )
     except Exception as exc:  # an answer of a shape nobody planned for is the API's oddity, not a crash
         logger.warning("unreadable answer from %s: %s", endpoint.name, type(exc).__name__)
-        from rtk_mcp.api.messages import outcome_hint
-
-        raise BadResponse(
-            f"The RealtimeKit API answered, but rtk-mcp could not read the answer ({type(exc).__name__}). "
-            + outcome_hint(endpoint)
-        ) from None
+        raise BadResponse(f"The RealtimeKit API answered, but rtk-mcp could not read the answer "
+                          f"({type(exc).__name__}). {outcome_hint(endpoint)}") from None
 
 
-def _validate(endpoint: Endpoint, arguments: dict[str, Any]) -> BaseModel:
-    """The arguments as the endpoint's model. ``null`` for an optional argument means "not given":
-    every optional field is typed ``X | None`` with the default ``None`` (a catalog invariant), and
-    ``None`` is left out of what is sent. Hosts that make every argument required (OpenAI's strict
-    conversion) can so say "not given" with ``null``; ``null`` for a required argument is refused."""
+def _validate(endpoint: Endpoint, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as the endpoint's model validates them, as JSON values. ``null`` for an optional argument
+    means "not given": every optional field is typed ``X | None`` with the default ``None`` (a catalog invariant),
+    and ``None`` is left out of what is sent. Hosts that make every argument required (OpenAI's strict conversion)
+    can so say "not given" with ``null``; ``null`` for a required argument is refused."""
     injected = (HOST_ARGUMENTS & arguments.keys()) - endpoint.params.model_fields.keys()
     if injected:
         logger.debug("%s: ignoring %s, added by the host", endpoint.name, ", ".join(sorted(injected)))
         arguments = {name: value for name, value in arguments.items() if name not in injected}
     try:
-        return endpoint.params.model_validate(arguments)
+        return endpoint.params.model_validate(arguments).model_dump(mode="json", exclude_none=True)
     except ValidationError as exc:
         raise ArgumentError(_describe(endpoint, exc)) from None
 
@@ -342,17 +303,12 @@ def _describe(endpoint: Endpoint, exc: ValidationError) -> str:
 
 def _credentials(values: Any) -> list[str]:
     """Values of credential-like fields anywhere in the request, so they can be masked in errors."""
-    found: list[str] = []
-    if isinstance(values, dict):
-        for key, value in values.items():
-            if key in CREDENTIAL_FIELDS and isinstance(value, str):
-                found.append(value)
-            else:
-                found.extend(_credentials(value))
-    elif isinstance(values, list):
-        for value in values:
-            found.extend(_credentials(value))
-    return found
+    if isinstance(values, list):
+        return [found for value in values for found in _credentials(value)]
+    if not isinstance(values, dict):
+        return []
+    return [found for key, value in values.items()
+            for found in ([value] if key in CREDENTIAL_FIELDS and isinstance(value, str) else _credentials(value))]
 
 
 #: Error texts are one or two sentences; anything longer is echoed input, cut here.
@@ -361,8 +317,7 @@ MAX_ERROR_CHARS = 2_000
 
 def _shown(name: str) -> str:
     """A tool name as an error may quote it: cleaned and short (a 5 MB name is not echoed back)."""
-    name = strip_invisible(name)
-    return repr(name if len(name) <= 80 else name[:80] + "…")
+    return repr(shortened(strip_invisible(name), 81))
 
 
 def text_of(result: types.CallToolResult) -> str:
@@ -372,9 +327,7 @@ def text_of(result: types.CallToolResult) -> str:
 
 def _error_result(error: RtkError, secrets: list[str], redact: bool) -> types.CallToolResult:
     """The error as the agent sees it: cleaned and masked like any text, and bounded in size."""
-    message = clean_text(error.message, secrets, redact)
-    if len(message) > MAX_ERROR_CHARS:
-        message = message[: MAX_ERROR_CHARS - 1] + "…"
+    message = shortened(shaping.clean_text(error.message, secrets, redact), MAX_ERROR_CHARS)
     # Machine-readable extras (status, retry_after_s) ride along as structured content.
     structured = {"error": message, **error.details} if error.details else None
     return types.CallToolResult(

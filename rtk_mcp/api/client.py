@@ -1,17 +1,17 @@
 """The async HTTP client: one place for auth, timeouts, retries and turning failures into errors.
 
-Retries are bounded (``max_retries``, exponential backoff with jitter) and never duplicate a write:
-GET, PUT and DELETE retry on 408, 429, 5xx and transport errors; POST and PATCH retry only when the
-request certainly did not take effect (a 429, or a failure to connect). After a read timeout or a
-5xx a write is *not* resent, and the error says its outcome is unknown and how to check. Each
-attempt waits for a slot in the client-side rate limiter (:mod:`rtk_mcp.api.ratelimit`), is bounded by
-the per-attempt timeout, and the whole call by ``deadline``; a retry whose wait would pass the
-deadline is not made.
+Retries are bounded (``max_retries``, exponential backoff with jitter) and never duplicate a write: GET, PUT
+and DELETE retry on 408, 429, 5xx and transport errors; POST and PATCH retry only when the request certainly
+did not take effect (a 429, or a failure to connect). After a read timeout or a 5xx a write is *not* resent,
+and the error says its outcome is unknown and how to check. Each attempt waits for a slot in the client-side
+rate limiter (:mod:`rtk_mcp.api.ratelimit`), is bounded by the per-attempt timeout, and the whole call by
+``deadline``; a retry whose wait would pass the deadline is not made.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import math
@@ -26,30 +26,25 @@ import anyio
 import httpx2
 
 from rtk_mcp import __version__
+from rtk_mcp.api import messages
 from rtk_mcp.api.errors import ApiError, BadResponse, StorageError, TransportFailure
-from rtk_mcp.api.messages import (
-    not_found_hint,
-    outcome_hint,
-    redirect_message,
-    shown_url,
-    status_message,
-)
 from rtk_mcp.api.ratelimit import RateLimiter
 from rtk_mcp.catalog import Endpoint
 from rtk_mcp.config import Settings, share_of
-from rtk_mcp.sanitize import mask, maskable, strip_invisible
+from rtk_mcp.sanitize import mask, maskable, shortened, strip_invisible
 
-__all__ = ["RealtimeKitClient", "Reply", "outcome_hint", "shown_url"]
+__all__ = ["RealtimeKitClient", "Reply"]
 
 logger = logging.getLogger("rtk_mcp.api.client")
 
-USER_AGENT = f"rtk-mcp/{__version__}"
 #: Failures where the request certainly never reached the API: safe to resend even a POST.
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol)
 #: Waits the server asks for beyond this fail fast: Cloudflare blocks a token for 5 minutes.
 MAX_RETRY_AFTER_S = 60.0
 #: Bodies beyond this are refused rather than read into memory.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+_TOO_LARGE = (f"The RealtimeKit API sent more than {MAX_RESPONSE_BYTES // 2**20} MB for one call; it was not read. "
+              "Ask for less: use page_no/per_page or narrower filters.")
 _MAX_MESSAGE_CHARS = 300
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 3
@@ -57,10 +52,11 @@ _MAX_REDIRECTS = 3
 #: one that does would recurse as deep.
 MAX_RESPONSE_DEPTH = 64
 
+_Answer = tuple[int, bytes, httpx2.Headers]  # status, body, headers
 
-def deeper_than(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests deeper than ``limit``, measured level by level: walking it by recursion
-    would recurse as deep as it nests."""
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit``, measured level by level rather than by recursion."""
     level: list[Any] = [value]
     for _ in range(limit):
         level = [child for node in level
@@ -68,7 +64,6 @@ def deeper_than(value: Any, limit: int) -> bool:
         if not level:
             return False
     return True
-
 
 
 @dataclass
@@ -85,7 +80,6 @@ class _GaveUp(Exception):
     """A transport failure with no retry left; ``sent`` says whether the request may have reached the API."""
 
     def __init__(self, cause: httpx2.RequestError, sent: bool) -> None:
-        super().__init__(type(cause).__name__)
         self.cause, self.sent = cause, sent
 
 
@@ -99,16 +93,9 @@ class RealtimeKitClient:
     """Sends one endpoint call and returns its parsed JSON, or raises an :mod:`rtk_mcp.api.errors` error."""
 
     def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx2.AsyncBaseTransport | None = None,
-        max_retries: int = 2,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 8.0,
-        deadline: float = 120.0,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None, max_retries: int = 2,
+        backoff_initial: float = 0.5, backoff_max: float = 8.0, deadline: float = 120.0,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep, clock: Callable[[], float] = time.monotonic,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
@@ -123,32 +110,20 @@ class RealtimeKitClient:
             base_url=settings.base_url,
             transport=transport,
             timeout=httpx2.Timeout(settings.timeout, connect=5.0),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={"User-Agent": f"rtk-mcp/{__version__}", "Accept": "application/json"},
             follow_redirects=False,
         )
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> RealtimeKitClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
     async def call(
-        self,
-        endpoint: Endpoint,
-        path_values: dict[str, str],
-        query: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
-        secrets: Iterable[str] = (),
+        self, endpoint: Endpoint, path_values: dict[str, str], query: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None, secrets: Iterable[str] = (),
     ) -> Reply:
         """Send ``endpoint`` with the given values. ``secrets`` are masked in any error text."""
-        url = endpoint.full_path.format(
-            account_id=quote(self.settings.account_id or "", safe=""),
-            **{name: quote(value, safe="") for name, value in path_values.items()},
-        )
+        values = {"account_id": self.settings.account_id or "", **path_values}
+        url = endpoint.full_path.format_map({name: quote(value, safe="") for name, value in values.items()})
         headers = {"Authorization": f"Bearer {self.settings.api_token}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -156,23 +131,23 @@ class RealtimeKitClient:
         masked = maskable((self.settings.api_token, *secrets))
         started = time.perf_counter()
         tries = _Tries()
-
-        async def send() -> tuple[int, bytes, httpx2.Headers]:
-            # httpx encodes the query as the API expects it: lowercase booleans, repeated keys for lists.
-            return await self._send_once(endpoint.method, url, query or None, headers, content)
-
+        # httpx encodes the query as the API expects it: lowercase booleans, repeated keys for lists.
+        send = functools.partial(self._send_once, endpoint.method, url, query or None, headers, content)
         try:
-            status, raw, response_headers = await self._with_retries(send, tries, idempotent=endpoint.idempotent,
-                                                                     rate_limited=True)
-            return _interpret(endpoint, status, raw, response_headers, masked, tries.reached)
+            answer = await self._with_retries(send, tries, idempotent=endpoint.idempotent, rate_limited=True)
+            return _interpret(endpoint, *answer, masked, tries.reached)
         except _GaveUp as failure:
-            if not failure.sent:  # the request never reached the server
+            failed = type(failure.cause).__name__
+            if not failure.sent:
                 raise TransportFailure(
-                    f"Could not connect to the RealtimeKit API at {shown_url(self.settings.base_url)} "
-                    f"({type(failure.cause).__name__}) after {tries.count + 1} attempts. Check the network or "
-                    "RTK_API_BASE_URL, then try again."
+                    f"Could not connect to the RealtimeKit API at {messages.shown_url(self.settings.base_url)} "
+                    f"({failed}) after {tries.count + 1} attempts. Check the network or RTK_API_BASE_URL, "
+                    "then try again."
                 ) from None
-            raise TransportFailure(_transport_message(endpoint, failure.cause, tries.count)) from None
+            kind = "timed out" if isinstance(failure.cause, httpx2.TimeoutException) else f"failed ({failed})"
+            attempts = f" after {tries.count + 1} attempts" if tries.count else ""
+            raise TransportFailure(f"The request to RealtimeKit {kind}{attempts}. "
+                                   + messages.outcome_hint(endpoint)) from None
         except TimeoutError:
             tries.status = "deadline"
             if not tries.in_flight and not endpoint.idempotent:
@@ -181,9 +156,8 @@ class RealtimeKitClient:
                     "API rate limits (250 requests per 10 s, 1200 per 5 minutes), or between retries of a "
                     "request that never reached the server. Nothing was changed; try again in a minute."
                 ) from None
-            raise TransportFailure(
-                f"The call did not finish within {self.deadline:g} s overall. " + outcome_hint(endpoint)
-            ) from None
+            raise TransportFailure(f"The call did not finish within {self.deadline:g} s overall. "
+                                   + messages.outcome_hint(endpoint)) from None
         finally:
             logger.info("tool=%s %s %s status=%s ms=%.0f retries=%d", endpoint.name, endpoint.method,
                         endpoint.full_path, tries.status, (time.perf_counter() - started) * 1000, tries.count)
@@ -197,7 +171,7 @@ class RealtimeKitClient:
         """
         origin = httpx2.URL(url)
 
-        async def send() -> tuple[int, bytes, httpx2.Headers]:
+        async def send() -> _Answer:
             target, redirects = url, 0
             while True:
                 # No query argument: re-encoding a presigned query string could break its signature.
@@ -218,27 +192,19 @@ class RealtimeKitClient:
         try:
             status, raw, _ = await self._with_retries(send, tries, idempotent=True, rate_limited=False)
         except _GaveUp as failure:
-            raise TransportFailure(
-                f"Downloading the file failed ({type(failure.cause).__name__}) after {tries.count + 1} attempts. "
-                "Call the tool again."
-            ) from None
+            raise TransportFailure(f"Downloading the file failed ({type(failure.cause).__name__}) after "
+                                   f"{tries.count + 1} attempts. Call the tool again.") from None
         except TimeoutError:
-            raise TransportFailure(
-                f"Downloading the file did not finish within {self.deadline:g} s. Call the tool again."
-            ) from None
+            raise TransportFailure(f"Downloading the file did not finish within {self.deadline:g} s. "
+                                   "Call the tool again.") from None
         return status, raw
 
-    async def _with_retries(
-        self, send: Callable[[], Awaitable[tuple[int, bytes, httpx2.Headers]]], tries: _Tries, *,
-        idempotent: bool, rate_limited: bool,
-    ) -> tuple[int, bytes, httpx2.Headers]:
-        """The one retry loop: ``send`` until an answer that is final, within ``deadline`` overall.
+    async def _with_retries(self, send: Callable[[], Awaitable[_Answer]], tries: _Tries, *, idempotent: bool,
+                            rate_limited: bool) -> _Answer:
+        """The one retry loop, by the rules of the module docstring: ``send`` until an answer that is final.
 
-        A failure to connect is retried for any method (nothing was sent); a failure after sending,
-        and a retryable status, only when resending cannot duplicate a write (``idempotent``) — except
-        a 429, which was refused before doing anything. A wait the server asks for (``Retry-After``)
-        replaces the backoff; one longer than :data:`MAX_RETRY_AFTER_S` ends the retries, and the
-        error then carries ``retry_after_s``. Raises :class:`_GaveUp` or ``TimeoutError``.
+        A wait the server asks for (``Retry-After``) replaces the backoff; one longer than
+        :data:`MAX_RETRY_AFTER_S` ends the retries. Raises :class:`_GaveUp` or ``TimeoutError``.
         """
         give_up_at = self._clock() + self.deadline
         with anyio.fail_after(self.deadline):
@@ -251,18 +217,18 @@ class RealtimeKitClient:
                 except httpx2.RequestError as exc:
                     sent = not isinstance(exc, _NOT_SENT)
                     tries.in_flight, tries.status = sent, type(exc).__name__
-                    if (idempotent or not sent) and await self._wait_to_retry(tries.count, self._backoff(tries.count + 1),
-                                                                                give_up_at):
-                        tries.count += 1
-                        tries.reached = tries.status if sent else tries.reached
+                    if (idempotent or not sent) and await self._retried(tries, self._backoff(tries), give_up_at):
+                        if sent:
+                            tries.reached = tries.status
                         continue
                     raise _GaveUp(exc, sent) from None
                 tries.in_flight, tries.status = False, status
-                if _retryable(status) and (idempotent or status == 429):
+                # Every 5xx: Cloudflare's own 520-526 ("origin unreachable", "timeout") are as transient as 502-504.
+                retryable = status in (408, 429) or 500 <= status <= 599
+                if retryable and (idempotent or status == 429):
                     asked = _retry_after(headers)
-                    wait = self._backoff(tries.count + 1) if asked is None else asked
-                    if wait <= MAX_RETRY_AFTER_S and await self._wait_to_retry(tries.count, wait, give_up_at):
-                        tries.count += 1
+                    wait = self._backoff(tries) if asked is None else asked
+                    if wait <= MAX_RETRY_AFTER_S and await self._retried(tries, wait, give_up_at):
                         if status != 429:  # a 429 was refused before doing anything
                             tries.reached = status
                         continue
@@ -276,17 +242,18 @@ class RealtimeKitClient:
         """The client's monotonic clock, in seconds (tests replace it)."""
         return self._clock()
 
-    async def _wait_to_retry(self, retries: int, wait: float, give_up_at: float) -> bool:
-        """Sleep before another attempt, unless retries are used up or the wait would pass the deadline."""
-        if retries >= self.max_retries or self._clock() + wait > give_up_at:
+    async def _retried(self, tries: _Tries, wait: float, give_up_at: float) -> bool:
+        """Sleep and count another attempt, unless retries are used up or the wait would pass the deadline."""
+        if tries.count >= self.max_retries or self._clock() + wait > give_up_at:
             return False
         await self._sleep(wait)
+        tries.count += 1
         return True
 
     async def _send_once(
         self, method: str, url: str, query: dict[str, Any] | None, headers: dict[str, str],
-        content: bytes | None, *, max_bytes: int = MAX_RESPONSE_BYTES, too_large: str = "",
-    ) -> tuple[int, bytes, httpx2.Headers]:
+        content: bytes | None, *, max_bytes: int = MAX_RESPONSE_BYTES, too_large: str = _TOO_LARGE,
+    ) -> _Answer:
         try:
             request = self._http.build_request(method, url, params=query, headers=headers, content=content)
         except (httpx2.InvalidURL, ValueError) as exc:  # e.g. a header value no HTTP request can carry
@@ -298,122 +265,78 @@ class RealtimeKitClient:
         with anyio.move_on_after(self.settings.timeout) as attempt:
             response = await self._http.send(request, stream=True)
             try:
-                chunks: list[bytes] = []
-                size = 0
+                body = bytearray()
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise BadResponse(too_large or (
-                            f"The RealtimeKit API sent more than {max_bytes // (1024 * 1024)} MB for "
-                            "one call; it was not read. Ask for less: use page_no/per_page or narrower filters."
-                        ))
-                    chunks.append(chunk)
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise BadResponse(too_large)
             finally:
                 # Shielded and bounded: even when the call is cancelled, the connection is closed, not leaked.
                 with anyio.CancelScope(shield=True), anyio.move_on_after(1):
                     await response.aclose()
         if attempt.cancelled_caught:
             raise httpx2.ReadTimeout(f"no complete answer within {self.settings.timeout:.0f} s", request=request)
-        return response.status_code, b"".join(chunks), response.headers
+        return response.status_code, bytes(body), response.headers
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+    def _backoff(self, tries: _Tries) -> float:
+        ceiling = min(self.backoff_max, self.backoff_initial * 2 ** tries.count)
         return random.uniform(ceiling / 2, ceiling)  # jitter: bursts of clients don't retry in lockstep
 
 
-def _retryable(status: int) -> bool:
-    # Every 5xx: Cloudflare's own 520-526 ("origin unreachable", "timeout") are as transient as 502-504.
-    return status in (408, 429) or 500 <= status <= 599
-
-
 def _retry_after(headers: httpx2.Headers) -> float | None:
-    """Seconds the server asked us to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or a date)."""
-    if (ms := headers.get("retry-after-ms")) is not None:
+    """Seconds the server asked us to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or a date).
+    ``None`` when it asked nothing usable: ``Retry-After: 1e999`` or ``nan`` is no instruction at all."""
+    for name, per_second in (("retry-after-ms", 1000), ("retry-after", 1)):
         try:
-            return _seconds(float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
+            seconds = float(headers[name]) / per_second
+        except (KeyError, ValueError):
+            continue
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
-        return _seconds(float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(headers.get("retry-after", ""))
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
 
 
-def _seconds(value: float) -> float | None:
-    """A usable wait: ``Retry-After: 1e999`` or ``nan`` is no instruction at all."""
-    return max(0.0, value) if math.isfinite(value) else None
+def _interpret(endpoint: Endpoint, status: int, raw: bytes, headers: httpx2.Headers, masked: list[str],
+               reached: int | str | None) -> Reply:
+    def unreadable(what: str) -> BadResponse:
+        return BadResponse(f"The RealtimeKit API answered HTTP {status} with {what}. {messages.outcome_hint(endpoint)}")
 
-
-def _transport_message(endpoint: Endpoint, exc: Exception, retries: int) -> str:
-    kind = "timed out" if isinstance(exc, httpx2.TimeoutException) else f"failed ({type(exc).__name__})"
-    attempts = f" after {retries + 1} attempts" if retries else ""
-    return f"The request to RealtimeKit {kind}{attempts}. {outcome_hint(endpoint)}"
-
-
-def _interpret(
-    endpoint: Endpoint, status: int, raw: bytes, headers: httpx2.Headers, masked: list[str],
-    reached: int | str | None = None,
-) -> Reply:
     text = raw.decode("utf-8", errors="replace").strip()
-    payload: Any = None
-    parsed = False
-    if text:
-        try:
-            payload = json.loads(text)
-            parsed = True
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-            pass
-    if parsed and deeper_than(payload, MAX_RESPONSE_DEPTH):
+    try:
+        payload, parsed = json.loads(text), True
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        payload, parsed = None, False
+    if parsed and _deeper_than(payload, MAX_RESPONSE_DEPTH):
         if 200 <= status < 300:
-            raise BadResponse(
-                f"The RealtimeKit API answered HTTP {status} with JSON nested more than {MAX_RESPONSE_DEPTH} "
-                f"levels deep, which rtk-mcp does not read. {outcome_hint(endpoint)}"
-            )
+            raise unreadable(f"JSON nested more than {MAX_RESPONSE_DEPTH} levels deep, which rtk-mcp does not read")
         payload = None  # an error status says enough without its body
     if 300 <= status < 400:
-        raise ApiError(redirect_message(status, headers.get("location")), status=status)
+        raise ApiError(messages.redirect_message(status, headers.get("location")), status=status)
     if status == 404 and reached is not None and endpoint.method == "DELETE":
-        raise ApiError(
-            f"HTTP 404 Not Found on a retry: an earlier attempt ({reached}) probably reached the API and deleted "
-            f"it already. {not_found_hint(endpoint)}", status=status,
-        )
+        raise ApiError(f"HTTP 404 Not Found on a retry: an earlier attempt ({reached}) probably reached the API "
+                       f"and deleted it already. {messages.not_found_hint(endpoint)}", status=status)
     if 200 <= status < 300:
         if not text:
             # "No Content", or an operation documented to return nothing, is an answer; an empty body
             # where the reference documents JSON is not.
             if status == 204 or endpoint.returns_nothing:
                 return Reply(status, None)
-            raise BadResponse(
-                f"The RealtimeKit API answered HTTP {status} with an empty body where JSON was expected. "
-                + outcome_hint(endpoint)
-            )
+            raise unreadable("an empty body where JSON was expected")
         if not parsed:
-            kind = headers.get("content-type", "unknown type").split(";")[0]
-            raise BadResponse(
-                f"The RealtimeKit API answered HTTP {status} with a body that is not JSON ({kind}). "
-                + outcome_hint(endpoint)
-            )
+            raise unreadable(f"a body that is not JSON ({headers.get('content-type', 'unknown type').split(';')[0]})")
         if not isinstance(payload, (dict, list)):
-            raise BadResponse(
-                f"The RealtimeKit API answered HTTP {status} with unexpected JSON (a bare {type(payload).__name__}). "
-                + outcome_hint(endpoint)
-            )
+            raise unreadable(f"unexpected JSON (a bare {type(payload).__name__})")
         if isinstance(payload, dict) and payload.get("success") is False:
             message = _api_message(payload, masked) or "no message"
             raise ApiError(f"The RealtimeKit API reported a failure (HTTP {status}): {message}.", status=status)
         return Reply(status, payload)
-    message = _api_message(payload, masked) if parsed else None
+    message = _api_message(payload, masked)
     wait = _retry_after(headers)
     extra = {"retry_after_s": round(wait)} if wait is not None and status in (429, 503) else {}
-    raise ApiError(status_message(endpoint, status, message, wait), status=status, **extra)
+    raise ApiError(messages.status_message(endpoint, status, message, wait), status=status, **extra)
 
 
 def _api_message(payload: Any, masked: list[str]) -> str | None:
@@ -428,13 +351,9 @@ def _api_message(payload: Any, masked: list[str]) -> str | None:
         parts.append(error)
     errors = payload.get("errors")
     if isinstance(errors, list):
-        for item in errors[:3]:
-            parts.append(str(item.get("message") or "") if isinstance(item, dict) else str(item))
+        parts += [str(item.get("message") or "") if isinstance(item, dict) else str(item) for item in errors[:3]]
     if isinstance(payload.get("message"), str):
         parts.append(payload["message"])
     message = "; ".join(p for p in parts if p)
     message = "".join(ch if ch.isprintable() else " " for ch in strip_invisible(message))
-    message = mask(message, masked)
-    if len(message) > _MAX_MESSAGE_CHARS:
-        message = message[: _MAX_MESSAGE_CHARS - 1] + "…"
-    return message.rstrip(".") or None
+    return shortened(mask(message, masked), _MAX_MESSAGE_CHARS).rstrip(".") or None

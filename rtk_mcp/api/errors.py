@@ -23,17 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = [
-    "RtkError",
-    "ConfigError",
-    "ArgumentError",
-    "UnknownToolError",
-    "RequestFailed",
-    "ApiError",
-    "TransportFailure",
-    "BadResponse",
-    "StorageError",
-]
+__all__ = ["RtkError", "ConfigError", "ArgumentError", "UnknownToolError", "RequestFailed", "ApiError",
+           "TransportFailure", "BadResponse", "StorageError"]
 
 
 class RtkError(Exception):

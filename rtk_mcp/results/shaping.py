@@ -1,27 +1,25 @@
 """API response -> what the agent reads.
 
-The agent gets the response's ``data`` (plus ``paging`` for lists) as compact JSON: the
-``success`` flag is dropped (failure is ``isError``), nulls are dropped, and text that came from
-meeting participants loses the invisible and bidi-override characters that could hide
-instructions from a human reviewing the transcript. Results over the budget are cut item-wise and
-stay valid JSON, with a note saying how to fetch the rest.
+The agent gets the response's ``data`` (plus ``paging`` for lists) as compact JSON: the ``success`` flag is
+dropped (failure is ``isError``), nulls are dropped, and text that came from meeting participants loses the
+invisible and bidi-override characters that could hide instructions from a human reviewing the transcript.
+Results over the budget are cut item-wise and stay valid JSON, with a note saying how to fetch the rest.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rtk_mcp.config import DEFAULT_MAX_TOKENS
 from rtk_mcp.results.charcosts import char_cost
 from rtk_mcp.sanitize import mask, maskable, strip_invisible
 
-__all__ = ["shape", "select_fields", "without_repeats", "to_json", "fitting", "prefix_within", "redact_url",
-           "CREDENTIAL_KEYS", "clean_text", "estimate_tokens",
-           "DEFAULT_MAX_TOKENS"]
+__all__ = ["CREDENTIAL_KEYS", "clean_text", "estimate_tokens", "fitting", "prefix_within", "select_fields", "shape",
+           "to_json", "without_repeats"]
 
 
 _IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -44,14 +42,14 @@ _CONSONANT_CLUSTER = re.compile("[^aeiouyAEIOUY]{4}")
 def estimate_tokens(text: str) -> int:
     """About how many o200k tokens ``text`` is, without the tokenizer (which is not shipped).
 
-    Built to err high: every kind of content measured (ids, hex, timestamps, base64, random letters,
-    CJK, emoji, symbols, other planes) comes out at most about 10% below the real count, and ordinary
-    results (English text, ids and timestamps in JSON) about 10-20% above it. Words that look like
-    words cost one token per eight letters; letter runs that don't (random ids, keys) one per 1.7;
-    each group of up to three digits one; punctuation runs about 0.7 per character; and characters
-    beyond ASCII what they cost alone (:mod:`rtk_mcp.results.charcosts`), which merges only lower, or for a
-    word in another alphabet a third of its UTF-8 bytes if that is less. Text in alphabets other than
-    Latin is overestimated most (up to about 2.5 times), so such results are cut early, never late.
+    Built to err high: every kind of content measured (ids, hex, timestamps, base64, random letters, CJK,
+    emoji, symbols, other planes) comes out at most about 10% below the real count, and ordinary results
+    (English text, ids and timestamps in JSON) about 10-20% above it. Words that look like words cost one token
+    per eight letters; letter runs that don't (random ids, keys) one per 1.7; each group of up to three digits
+    one; punctuation runs about 0.7 per character; and characters beyond ASCII what they cost alone
+    (:mod:`rtk_mcp.results.charcosts`), which merges only lower, or for a word in another alphabet a third of
+    its UTF-8 bytes if that is less. Text in alphabets other than Latin is overestimated most (up to about 2.5
+    times), so such results are cut early, never late.
     """
     total = 0.0
     for match in _PIECE.finditer(text):
@@ -83,7 +81,7 @@ def _looks_like_a_word(letters: str) -> bool:
 #: Storage credentials are write-only in the API ("not readable"): if one is ever echoed, it is masked.
 CREDENTIAL_KEYS = frozenset({"access_key", "secret", "password", "private_key"})
 #: What ``redact=True`` masks too: participant auth tokens and livestream stream keys, which are the
-#: point of the calls that return them (and download-URL signatures, see :func:`redact_url`).
+#: point of the calls that return them (and download-URL signatures).
 _REVEALED_KEYS = frozenset({"token", "stream_key", "streamKey"})
 _MASK = "[redacted]"
 #: A JSON Web Token (participant auth tokens are JWTs): header.payload.signature, base64url.
@@ -95,35 +93,18 @@ def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def redact_url(url: str) -> str:
-    """A signed URL without its signature: the query string carries it (S3/R2 presigned URLs)."""
-    base, sep, _ = url.partition("?")
-    return f"{base}?{_MASK}" if sep else url
-
-
-def _is_download_url(key: str) -> bool:
-    folded = key.replace("_", "").lower()  # download_url, chat_download_url, summaryDownloadUrl
-    return folded.endswith("downloadurl")
-
-
 def shape(
-    payload: Any,
-    *,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    redact: bool = False,
-    secrets: Iterable[str] = (),
-    paging_args: dict[str, Any] | None = None,
-    selectable: bool = False,
+    payload: Any, *, max_tokens: int, redact: bool, secrets: Iterable[str], paging_args: dict[str, Any] | None,
+    selectable: bool,
 ) -> dict[str, Any]:
     """Trim a parsed RealtimeKit response into the object the agent sees (always a JSON object).
 
-    ``secrets`` (the API token, credentials sent in the request) are masked wherever the API echoes
-    them, and so are storage-credential fields. ``redact`` also masks participant tokens, stream keys
-    and download-URL signatures. ``paging_args``
-    (the request's ``page_no``/``per_page``, for tools that page) let a cut say which page is next;
-    ``selectable`` says the tool takes ``fields``, so a cut can suggest it.
+    ``secrets`` (the API token, credentials sent in the request) are masked wherever the API echoes them, and
+    so are storage-credential fields. ``redact`` also masks participant tokens, stream keys and download-URL
+    signatures. ``paging_args`` (the request's ``page_no``/``per_page``, for tools that page) let a cut say
+    which page is next; ``selectable`` says the tool takes ``fields``, so a cut can suggest it.
     """
-    cleaner = _Cleaner(redact, maskable(secrets))
+    cleaner = functools.partial(_cleaned, secrets=maskable(secrets), redact=redact)
     if payload is None:
         return {"ok": True}
     if isinstance(payload, dict) and ("data" in payload or "success" in payload):
@@ -143,79 +124,61 @@ def shape(
 
 
 def clean_text(text: str, secrets: Iterable[str], redact: bool = False) -> str:
-    """``text`` as the agent may see it: invisible characters stripped, then secrets masked.
-
-    In that order, so a secret echoed with a zero-width space inside is still recognised. ``redact``
-    also masks anything shaped like a participant token (a JWT) wherever it appears.
-    """
+    """``text`` as the agent may see it: invisible characters stripped, then secrets masked (in that order, so
+    a secret echoed with a zero-width space inside is still recognised). ``redact`` also masks anything
+    shaped like a participant token (a JWT) wherever it appears."""
     text = mask(strip_invisible(text), secrets)
     return _JWT.sub(_MASK, text) if redact else text
 
 
-class _Cleaner:
-    def __init__(self, redact: bool, secrets: list[str]) -> None:
-        self.redact = redact
-        self.secrets = secrets
-
-    def __call__(self, value: Any, key: str = "") -> Any:
-        """The cleaned value; ``None`` for what is dropped (nulls, and numbers JSON cannot carry)."""
-        if isinstance(value, dict):
-            cleaned = ((clean_text(k, self.secrets, self.redact) if isinstance(k, str) else k, v)
-                       for k, v in value.items())
-            return {k: c for k, v in cleaned if (c := self(v, k)) is not None}
-        if isinstance(value, list):
-            return [c for v in value if (c := self(v, key)) is not None]
-        if isinstance(value, float) and not math.isfinite(value):
-            return None  # NaN or Infinity from a lenient parser: not JSON, so not passed on
-        if isinstance(value, str):
-            if key in CREDENTIAL_KEYS or (self.redact and key in _REVEALED_KEYS):
-                return _MASK
-            if self.redact and _is_download_url(key):
-                value = redact_url(value)
-            return clean_text(value, self.secrets, self.redact)
-        return value
+def _cleaned(value: Any, key: str = "", *, secrets: list[str], redact: bool) -> Any:
+    """``value`` (found under ``key``) cleaned; ``None`` for what is dropped (nulls, and numbers JSON cannot carry)."""
+    if isinstance(value, dict):
+        cleaned = ((clean_text(k, secrets, redact), v) for k, v in value.items())
+        return {k: c for k, v in cleaned if (c := _cleaned(v, k, secrets=secrets, redact=redact)) is not None}
+    if isinstance(value, list):
+        return [c for v in value if (c := _cleaned(v, key, secrets=secrets, redact=redact)) is not None]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN or Infinity from a lenient parser: not JSON, so not passed on
+    if isinstance(value, str):
+        if key in CREDENTIAL_KEYS or (redact and key in _REVEALED_KEYS):
+            return _MASK
+        # download_url, chat_download_url, summaryDownloadUrl: a presigned URL's query carries its signature.
+        if redact and key.replace("_", "").lower().endswith("downloadurl") and "?" in value:
+            value = f"{value.partition('?')[0]}?{_MASK}"
+        return clean_text(value, secrets, redact)
+    return value
 
 
-def _cap(
-    result: dict[str, Any], max_tokens: int, paging_args: dict[str, Any] | None, selectable: bool
-) -> dict[str, Any]:
+def _cap(result: dict[str, Any], max_tokens: int, paging_args: dict[str, Any] | None,
+         selectable: bool) -> dict[str, Any]:
     text = to_json(result)
     # Every o200k token stands for at least one UTF-8 byte, so a result of no more bytes than the
     # budget fits whatever its content; most results are that small and skip the estimate.
-    if len(text) <= max_tokens and len(text.encode()) <= max_tokens:
+    if len(text.encode()) <= max_tokens or (size := estimate_tokens(text)) <= max_tokens:
         return result
-    size = estimate_tokens(text)
-    if size <= max_tokens:
-        return result
-    path, items = _largest_list(result)
+    path, items = max(_lists(result), key=lambda found: len(to_json(found[1])), default=((), None))
     if items is None:
-        return {
-            "truncated": True,
-            "note": f"The result was about {size} tokens, over the {max_tokens} budget, and has no list to "
-            "shorten. Ask for less (narrower filters).",
-        }
-    total = len(items)
+        return {"truncated": True, "note": f"The result was about {size} tokens, over the {max_tokens} budget, "
+                "and has no list to shorten. Ask for less (narrower filters)."}
     start = _start_offset(result, paging_args) if path == ("data",) else None
+    cut = functools.partial(_with_list, result, path, total=len(items), start=start, selectable=selectable)
     # Items are sized once (a multi-megabyte list must not be re-serialised per guess); the note's
     # digits can still tip it over, so step back until the whole result fits.
-    room = max_tokens - estimate_tokens(to_json(_with_list(result, path, [], total, start, selectable))) - 8
-    kept = fitting(items, room)
-    out = _with_list(result, path, items[:kept], total, start, selectable)
-    while kept and estimate_tokens(to_json(out)) > max_tokens:
+    kept = fitting(items, max_tokens - estimate_tokens(to_json(cut([]))) - 8)
+    while kept and estimate_tokens(to_json(cut(items[:kept]))) > max_tokens:
         kept -= 1
-        out = _with_list(result, path, items[:kept], total, start, selectable)
-    return out
+    return cut(items[:kept])
 
 
 def fitting(items: list[Any], room: int) -> int:
     """How many leading ``items`` fit, as compact JSON list items, in ``room`` tokens (estimated)."""
-    kept, used = 0, 0
-    for item in items:
+    used = 0
+    for kept, item in enumerate(items):
         used += estimate_tokens(to_json(item)) + 1
         if used > room:
-            break
-        kept += 1
-    return kept
+            return kept
+    return len(items)
 
 
 def prefix_within(text: str, room: int) -> str:
@@ -245,33 +208,29 @@ def _start_offset(result: dict[str, Any], paging_args: dict[str, Any] | None) ->
     return (page_no - 1) * per_page if per_page else None
 
 
-def _largest_list(node: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], list[Any] | None]:
-    best: tuple[tuple[str, ...], list[Any] | None] = (path, node) if isinstance(node, list) else ((), None)
-    if isinstance(node, dict):
+def _lists(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], list[Any]]]:
+    """Every list in ``node`` that is not inside another list, with the keys that lead to it."""
+    if isinstance(node, list):
+        yield path, node
+    elif isinstance(node, dict):
         for key, value in node.items():
-            candidate = _largest_list(value, (*path, key))
-            if candidate[1] is not None and (best[1] is None or len(to_json(candidate[1])) > len(to_json(best[1]))):
-                best = candidate
-    return best
+            yield from _lists(value, (*path, key))
 
 
 _FIELDS_HINT = "fields (only the item fields you need)"
 
 
 def _with_list(
-    result: dict[str, Any], path: tuple[str, ...], kept: list[Any], total: int, start: int | None,
-    selectable: bool = False,
+    result: dict[str, Any], path: tuple[str, ...], kept: list[Any], *, total: int, start: int | None, selectable: bool,
 ) -> dict[str, Any]:
-    out = json.loads(to_json(result)) if path else {}
+    """``result`` with only ``kept`` of the list at ``path``, and a note on what was left out."""
+    out = json.loads(to_json(result))  # a copy to change
     node = out
     for key in path[:-1]:
         node = node[key]
-    if path:
-        node[path[-1]] = kept
-    else:
-        out = {"data": kept}
+    node[path[-1]] = kept
     omitted = total - len(kept)
-    note: dict[str, Any] = {"field": ".".join(path) or "data", "returned": len(kept), "omitted": omitted}
+    note: dict[str, Any] = {"field": ".".join(path), "returned": len(kept), "omitted": omitted}
     if start is not None and kept:
         # Pages of as many items as fitted: the page holding the first omitted item may repeat a few
         # returned ones, but the rest takes a handful of calls, not one per item.
@@ -306,9 +265,9 @@ def _kept(key: str, wanted: frozenset[str]) -> bool:
 def select_fields(payload: Any, fields: Iterable[str] | None) -> Any:
     """Keep only ``fields`` (plus ids and names) of each item of a list response.
 
-    The items are the objects in ``data`` when it is a list, or in any list of objects directly
-    under ``data`` (``data.sessions``, ``data.livestreams``). Everything else — paging, the
-    envelope, a single object — is left alone. ``fields=None`` returns ``payload`` unchanged.
+    The items are the objects in ``data`` when it is a list, or in any list of objects directly under ``data``
+    (``data.sessions``, ``data.livestreams``). Everything else — paging, the envelope, a single object — is
+    left alone. ``fields=None`` returns ``payload`` unchanged.
     """
     if fields is None or not isinstance(payload, dict):
         return payload
@@ -331,14 +290,13 @@ def select_fields(payload: Any, fields: Iterable[str] | None) -> Any:
 
 
 def without_repeats(tool: str, payload: Any) -> Any:
-    """A peer report without what it says twice: get_peer_report's ``peer_report.metadata`` repeats the
-    device, IP and event sections of ``peer_stats`` (a subset of their values, under other keys), and
-    carries empty arrays for devices and transports. Those sections and every empty array or object go,
-    as nulls go from every result. Other tools' results are returned as they are."""
-    if tool != "get_peer_report" or not isinstance(payload, dict):
-        return payload
-    participant = payload.get("data", {}).get("participant") if isinstance(payload.get("data"), dict) else None
-    if not isinstance(participant, dict):
+    """A peer report without what it says twice: get_peer_report's ``peer_report.metadata`` repeats the device,
+    IP and event sections of ``peer_stats`` (a subset of their values, under other keys), and carries empty
+    arrays for devices and transports. Those sections and every empty array or object go, as nulls go from
+    every result. Other tools' results are returned as they are."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    participant = data.get("participant") if isinstance(data, dict) else None
+    if tool != "get_peer_report" or not isinstance(participant, dict):
         return payload
     stats = participant.get("peer_stats") if isinstance(participant.get("peer_stats"), dict) else {}
     report = participant.get("peer_report")
@@ -349,15 +307,13 @@ def without_repeats(tool: str, payload: Any) -> Any:
                     if not (isinstance(value, (dict, list)) and value
                             and any(_scalars(value) <= values for values in told))}
         participant = {**participant, "peer_report": {**report, "metadata": metadata}}
-    return {**payload, "data": {**payload["data"], "participant": _without_empties(participant)}}
+    return {**payload, "data": {**data, "participant": _without_empties(participant)}}
 
 
 def _scalars(node: Any) -> set[str]:
     """Every value at the leaves of ``node``, whatever key it sits under (as JSON, so 1 and true differ)."""
-    if isinstance(node, dict):
-        return set().union(*map(_scalars, node.values())) if node else set()
-    if isinstance(node, list):
-        return set().union(*map(_scalars, node)) if node else set()
+    if isinstance(node, (dict, list)):
+        return set().union(*map(_scalars, node.values() if isinstance(node, dict) else node))
     return {to_json(node)}
 
 
