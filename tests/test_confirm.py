@@ -13,8 +13,8 @@ import pytest
 from mcp import Client
 
 from rtk_mcp.catalog import ENDPOINTS
-from rtk_mcp.confirmation import QUESTIONS
 from rtk_mcp.config import Settings
+from rtk_mcp.confirmation import QUESTIONS
 from rtk_mcp.sandbox import SEED, sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings, text_of

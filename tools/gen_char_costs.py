@@ -1,4 +1,4 @@
-"""Write rtk_mcp/results/charcosts.py: how many o200k tokens each non-ASCII character costs on its own.
+"""Write rtk_mcp/results/charcosts.bin: how many o200k tokens each non-ASCII character costs on its own.
 
 The result cap estimates tokens without the tokenizer (which is not shipped); for characters beyond
 ASCII, a character's own token count is what merges can only lower, so the estimate is never below
@@ -8,7 +8,6 @@ costed at their UTF-8 length. Run after a tokenizer change: ``python tools/gen_c
 
 from __future__ import annotations
 
-import base64
 import sys
 import zlib
 from pathlib import Path
@@ -30,13 +29,8 @@ def main() -> int:
         for cp in block:
             # Lone surrogates cannot be encoded; they are stripped from results anyway.
             costs.append(3 if 0xD800 <= cp < 0xE000 else count(chr(cp)))
-    packed = base64.b64encode(zlib.compress(bytes(costs), 9)).decode()
-    lines = [packed[i:i + 100] for i in range(0, len(packed), 100)]
-    target = ROOT / "rtk_mcp" / "results" / "charcosts.py"
-    source = target.read_text()
-    head = source[: source.index("_PACKED = (")]
-    body = "_PACKED = (\n" + "".join(f'    "{line}"\n' for line in lines) + ")\n"
-    target.write_text(head + body)
+    target = ROOT / "rtk_mcp" / "results" / "charcosts.bin"
+    target.write_bytes(zlib.compress(bytes(costs), 9))
     print(f"wrote {target} ({len(costs)} characters)")
     return 0
 
