@@ -1,4 +1,4 @@
-"""Run by tests/test_output_schemas.py in the FastMCP 2 environment: call two tools of an rtk-mcp
+"""Run by tests/results/test_output_schemas.py in the FastMCP 2 environment: call two tools of an rtk-mcp
 started with --output-schemas and print what FastMCP's typed result (``result.data``) holds."""
 
 import asyncio

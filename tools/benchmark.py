@@ -263,7 +263,7 @@ async def measure_all(servers: list[tuple[str, Any]], api: str, slow_api: str, c
             if number:
                 starts[index].append(elapsed)
     rows = [{"name": name, "tools": len(json.loads(catalogue)["tools"]), "start_s": statistics.median(times),
-             "tokens": count_tokens(catalogue)} for (name, _), catalogue, times in zip(servers, catalogues, starts)]
+             "start_rounds": times, "tokens": count_tokens(catalogue)} for (name, _), catalogue, times in zip(servers, catalogues, starts)]
     rounds: list[list[tuple[list[float], list[float], float]]] = [[] for _ in servers]
     for number in range(args.rounds):
         print(f"call round {number + 1} of {args.rounds}...", file=sys.stderr)
@@ -288,11 +288,11 @@ async def measure_all(servers: list[tuple[str, Any]], api: str, slow_api: str, c
     return rows
 
 
-def overhead_ratio(row: dict[str, Any], reference: dict[str, Any]) -> float:
-    """``row``'s per-call overhead as a multiple of ``reference``'s: the median over rounds of the ratio
-    within a round (both measured back to back), so a burst of noise between rounds cancels out."""
-    return statistics.median(mine / max(theirs, 1e-3)
-                             for mine, theirs in zip(row["overhead_rounds"], reference["overhead_rounds"]))
+def per_round_ratio(row: dict[str, Any], reference: dict[str, Any], key: str) -> str:
+    """``row``'s figure as a multiple of ``reference``'s, taken within each round (both measured back to
+    back, so a burst of noise between rounds cancels out): the median of the rounds, and their range."""
+    ratios = [mine / max(theirs, 1e-6) for mine, theirs in zip(row[key], reference[key])]
+    return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
 def machine() -> str:
@@ -342,8 +342,9 @@ def ratios(rows: list[dict[str, Any]], floor: dict[str, Any], peer: dict[str, An
         if row is floor or row is peer:
             continue
         lines.append(
-            f"| {row['name']} | {row['start_s'] / floor['start_s']:.2f} | {row['start_s'] / peer['start_s']:.2f} | "
-            f"{overhead_ratio(row, floor):.2f} | {overhead_ratio(row, peer):.2f} | "
+            f"| {row['name']} | {per_round_ratio(row, floor, 'start_rounds')} | "
+            f"{per_round_ratio(row, peer, 'start_rounds')} | {per_round_ratio(row, floor, 'overhead_rounds')} | "
+            f"{per_round_ratio(row, peer, 'overhead_rounds')} | "
             f"{row['tokens'] / peer['tokens']:.2f} | {row['peak_mb'] / floor['peak_mb']:.2f} | "
             f"{row['peak_mb'] / peer['peak_mb']:.2f} |"
         )
@@ -403,7 +404,8 @@ async def run(args: argparse.Namespace) -> str:
         f"Reproduce: `.venv/bin/python tools/benchmark.py` (creates `.bench/fastmcp-venv` on first run).\n"
     )
     floor_row, peer_row = rows[-2], rows[-1]
-    return (header + "\n" + table(rows, unit) + "\n\nAs ratios (per-call overhead: the median of per-round ratios):\n\n"
+    return (header + "\n" + table(rows, unit) + "\n\nAs ratios: start and per-call overhead are the median of "
+            "the ratios taken within each start or round, with their range in brackets:\n\n"
             + ratios(rows, floor_row, peer_row) + "\n")
 
 

@@ -7,7 +7,7 @@
 A maintainer script, not an MCP tool, that runs on a plain Python (the standard library only: the
 catalog's tools are read from its source, not imported). Packing needs Node and the npm registry
 (`npx`); the check installs the bundle's dependencies with uv from the package index, as a desktop host
-does on first start, and talks to it with the `mcp` client. tests/test_mcpb.py does the same offline,
+does on first start, and talks to it with the `mcp` client. tests/release/test_mcpb.py does the same offline,
 with the dependencies taken from the test environment.
 
 How the settings reach the server: the manifest's `mcp_config.env` is the one channel the MCPB

@@ -215,7 +215,7 @@ def _clean(node: Any, defs: dict[str, Any], portable: bool) -> Any:
 # use) and Gemini (the OpenAPI-subset ``parameters`` or ``parametersJsonSchema``), and a provider that
 # refuses one keyword refuses the whole request. So a keyword reaches the schema only if all of them
 # accept it; a rule none can carry goes into the description, and pydantic still enforces every rule
-# on every call, naming the field (tests/test_portability.py runs the providers' own conversions).
+# on every call, naming the field (tests/catalog/test_portability.py runs the providers' own conversions).
 #
 # - ``format``: only ``date-time`` is on all three lists (Gemini takes ``enum``/``date-time`` only;
 #   OpenAI refuses ``uri`` outright). URLs say their scheme with ``pattern``, dates their form in words.

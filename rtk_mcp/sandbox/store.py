@@ -238,8 +238,11 @@ class Store:
             raise self.problem("it is not a regular file (a device, pipe or socket)", "give the path of a file")
         try:
             connection = self._connect(path)
+            # Another process may be writing right now: wait for it, as a transaction does (then back to 0).
+            connection.execute(f"PRAGMA busy_timeout = {round(self.lock_wait * 1000)}")
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             problems = [row[0] for row in connection.execute("PRAGMA quick_check") if row[0] != "ok"]
+            connection.execute("PRAGMA busy_timeout = 0")
         except sqlite3.Error as exc:
             raise self.problem(f"it cannot be read ({exc})", _START_AGAIN) from None
         if problems:

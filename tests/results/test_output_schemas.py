@@ -1,6 +1,6 @@
 """``--output-schemas``: every tool gets an ``outputSchema`` and every result validates against it.
 
-The sandbox flows of ``tests/test_sandbox_flows.py`` call every tool successfully; here they run
+The sandbox flows of ``tests/sandbox/test_sandbox_flows.py`` call every tool successfully; here they run
 against a server with output schemas on, and each structured result is checked with jsonschema.
 """
 
@@ -22,10 +22,10 @@ from rtk_mcp.catalog import ENDPOINTS
 from rtk_mcp.sandbox import ManualClock, sandbox_settings, sandbox_transport
 from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, settings
-from tests.test_sandbox_flows import FLOWS, Tools
+from tests.sandbox.test_sandbox_flows import FLOWS, Tools
 
 ALL_TOOLS = {ep.name for ep in ENDPOINTS}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class CheckedTools(Tools):

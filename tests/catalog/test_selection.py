@@ -22,7 +22,7 @@ from tests.conftest import FakeAPI, settings
 
 ALL = [ep.name for ep in ENDPOINTS]
 READ_ONLY = [ep.name for ep in ENDPOINTS if ep.method == "GET"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def listed(**selection: Any) -> list[str]:

@@ -29,7 +29,7 @@ from rtk_mcp.testing import (
 from tests.conftest import FakeAPI, connect
 from tests.webhook_receiver import receiver
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def _cloudflare_error(code: int, message: str) -> dict[str, Any]:

@@ -151,7 +151,7 @@ async def test_events_are_delivered_while_sandbox_time_passes_with_no_request() 
 
 def _readme_receiver() -> dict[str, Any]:
     """The receiver the README shows, loaded as a module would be (its server is not started)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     match = re.search(r"```python\n(# receiver\.py.*?)```", readme, re.DOTALL)
     assert match, "the README shows a receiver.py"
     namespace: dict[str, Any] = {"__name__": "receiver"}

@@ -25,7 +25,7 @@ from rtk_mcp.sandbox import SANDBOX_APP_ID
 from rtk_mcp.testing import SEED, Faults, Sandbox
 from tests.webhook_receiver import receiver, verify
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer whatever"}  # any token works
 ENV = {**{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RTK_"))}, "PYTHONPATH": str(CHECKOUT)}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx2
 import uvicorn
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "rtk_mcp"
 UNIX_ONLY = ("resource", "fcntl", "termios", "pwd", "grp", "tty", "pty", "syslog", "posix")
 

@@ -18,7 +18,7 @@ import pytest
 
 from rtk_mcp.sandbox import SANDBOX_APP_ID, SEED, sandbox_app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KIT = "/accounts/sandbox-account/realtime/kit"
 APP = f"/{SANDBOX_APP_ID}"  # where the rows' paths start, under KIT
 _PARTICIPANT = f"{APP}/meetings/{SEED.meeting_live}/participants/{SEED.participant_live_guest}"

@@ -30,7 +30,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from rtk_mcp.transport.http import MAX_REQUEST_BYTES
 
-CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
+CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 TOKEN = "proxy-t0ken-abcdefghijklmnopqrstuvwxyz"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"}
 #: Short for the test; the shipped example uses 10 s.

@@ -25,10 +25,10 @@ from jsonschema import Draft7Validator
 
 import rtk_mcp
 from rtk_mcp.catalog import ENDPOINTS
-from tests.test_packaging import link_declared_dependencies
-from tests.test_registry import names_read_by_code
+from tests.release.test_packaging import link_declared_dependencies
+from tests.release.test_registry import names_read_by_code
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("mcpb_bundle", ROOT / "tools" / "mcpb_bundle.py")
 assert _spec is not None and _spec.loader is not None
 bundle = importlib.util.module_from_spec(_spec)

@@ -16,7 +16,7 @@ import rtk_mcp
 from rtk_mcp.cli import build_parser, load_settings
 from rtk_mcp.transport.http import MCP_PATH
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SERVER = json.loads((ROOT / "server.json").read_text())
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "server.schema.json").read_text())

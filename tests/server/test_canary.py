@@ -22,9 +22,9 @@ from rtk_mcp import cli
 from rtk_mcp.api.client import RealtimeKitClient
 from rtk_mcp.catalog import ENDPOINTS
 from rtk_mcp.server import build_server
+from tests.api.test_requests import CASES
 from tests.conftest import FakeAPI, settings, text_of
 from tests.stdio_session import JsonHandler, clean_env, loopback_api, stdio_session
-from tests.test_requests import CASES
 
 CANARY_TOKEN = "cfut_CANARY_TOKEN_5e1f0a77d2"
 STORAGE = {

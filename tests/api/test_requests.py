@@ -171,7 +171,7 @@ CASES: dict[str, tuple[dict[str, Any], str, str, dict[str, list[str]], Any]] = {
 
 def test_every_catalog_row_has_a_request_case() -> None:
     missing = {ep.name for ep in ENDPOINTS} - set(CASES)
-    assert not missing, f"endpoints without a request case in tests/test_requests.py: {sorted(missing)}"
+    assert not missing, f"endpoints without a request case in tests/api/test_requests.py: {sorted(missing)}"
     assert set(CASES) <= {ep.name for ep in ENDPOINTS}
 
 

@@ -18,7 +18,7 @@ from rtk_mcp.cli import main
 from rtk_mcp.server import build_server
 from rtk_mcp.transport.http import MAX_REQUEST_BYTES
 from tests.conftest import FakeAPI, settings
-from tests.test_http_transport import ACCEPT, INIT, _rpc_result, serving
+from tests.transport.test_http_transport import ACCEPT, INIT, _rpc_result, serving
 
 VERSION = {"Mcp-Protocol-Version": "2025-06-18"}
 LIST_APPS = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_apps", "arguments": {}}}

@@ -23,7 +23,7 @@ from rtk_mcp.catalog.selection import select
 from rtk_mcp.server import tool_definition, tool_definitions
 from tests.conftest import FakeAPI, connect, text_of
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 #: Anthropic's strict tool use, per request (the limits the README names).
 ANTHROPIC_STRICT_TOOLS, ANTHROPIC_STRICT_OPTIONAL = 20, 24
 

@@ -109,7 +109,7 @@ def test_annotations_follow_the_method_and_the_verb(tools: list[dict[str, Any]])
 
 def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
     """Every object closed (strict OpenAI and Anthropic modes need it on each one; pydantic enforces it
-    too, naming the path), no references, a type on every node. tests/test_portability.py runs the
+    too, naming the path), no references, a type on every node. tests/catalog/test_portability.py runs the
     providers' own conversions."""
     for tool in tools:
         schema = tool["inputSchema"]
@@ -129,7 +129,7 @@ def test_schemas_are_flat_strict_and_typed(tools: list[dict[str, Any]]) -> None:
 
 def test_every_nested_object_is_spelled_out_in_each_tool_that_takes_it(tools: list[dict[str, Any]]) -> None:
     """A host may load one definition at a time: no object is left for another tool's schema to explain,
-    and no object is an open map (strict provider modes refuse those; see tests/test_portability.py)."""
+    and no object is an open map (strict provider modes refuse those; see tests/catalog/test_portability.py)."""
     for tool in tools:
         for where, node in _walk(tool["inputSchema"]):
             if node.get("type") == "object":

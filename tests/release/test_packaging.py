@@ -32,7 +32,7 @@ from packaging.utils import canonicalize_name
 
 import rtk_mcp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*command: str | Path, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None) -> str:

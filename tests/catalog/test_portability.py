@@ -25,7 +25,7 @@ a tool) crashes on *any* ``additionalProperties: false`` (googleapis/python-gena
 strict OpenAI and Anthropic need on every object; the README shows the workaround that
 :func:`test_google_genai_mcp_helper_workaround` runs.
 
-``python tests/test_portability.py`` prints the matrix as a table.
+``python tests/catalog/test_portability.py`` prints the matrix as a table.
 """
 
 from __future__ import annotations

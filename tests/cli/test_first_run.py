@@ -15,7 +15,7 @@ from rtk_mcp.server import build_server
 from tests.conftest import FakeAPI, text_of
 from tests.stdio_session import clean_env, stdio_session
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.json"
 
 
 def _example_entry() -> dict:

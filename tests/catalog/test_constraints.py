@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator
 from rtk_mcp.catalog import ENDPOINTS, Endpoint, input_schema
 from rtk_mcp.catalog.endpoint import FIELDS_ARG
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 #: Arguments of ours, never sent to the API, and their rules.
 OWN_ARGUMENTS = {

@@ -1,6 +1,6 @@
 """Every tool definition an agent sees is pinned in tests/toolsnaps/, so any change is a reviewable diff.
 
-Regenerate after an intended change with: UPDATE_SNAPSHOTS=1 pytest tests/test_tool_snapshots.py
+Regenerate after an intended change with: UPDATE_SNAPSHOTS=1 pytest tests/catalog/test_tool_snapshots.py
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import FakeAPI, connect
 
-SNAPSHOTS = Path(__file__).parent / "toolsnaps"
+SNAPSHOTS = Path(__file__).parents[1] / "toolsnaps"
 
 
 async def test_tool_definitions_match_their_snapshots() -> None:
