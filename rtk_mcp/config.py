@@ -233,6 +233,13 @@ class Settings:
         """How the person who configures this server knows a setting: the variable, or the form's field."""
         return f"'{SETTINGS_FORM_TITLES[variable]}'" if self.settings_form else variable
 
+    def in_own_words(self, text: str) -> str:
+        """``text`` naming each setting as the person who configures this server knows it: in the desktop
+        extension, by its field in the settings form rather than by an environment variable they cannot set."""
+        for variable in SETTINGS_FORM_TITLES if self.settings_form else ():
+            text = text.replace(variable, self._name(variable))
+        return text
+
     def missing_message(self) -> str | None:
         """Why no call can be made (variables unset or malformed), naming each variable; else ``None``."""
         where = ("this extension's settings (the desktop app's extension settings form)" if self.settings_form

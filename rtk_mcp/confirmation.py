@@ -99,7 +99,7 @@ QUESTIONS: dict[str, Question] = {
          "meeting": _MEETING}),
     "replace_meeting": Question("Replace {meeting}?" + _RESET, {"meeting": _MEETING}),
     "update_recording": Question(
-        "Stop recording {recording_id} of {meeting}? A stopped recording cannot be resumed.",
+        "Stop recording {recording_id} of {meeting}?",
         {"meeting": Fill("get_recording", "meeting.title", 'meeting "{}"', "its meeting")},
         asks=lambda values: values.get("action") == "stop"),
     "stop_meeting_livestream": Question("Stop the livestream of {meeting}?", {"meeting": _MEETING}),
@@ -163,6 +163,8 @@ async def _sentence(question: Question, values: dict[str, Any], read: Read) -> s
             try:
                 results[fill.tool] = await read(fill.tool, ids)
             except Exception as exc:  # a name we could not get: ask with the id
+                if getattr(exc, "details", {}).get("status") == 404:
+                    raise  # what the call acts on is not there (or nothing runs): nothing to ask about
                 logger.info("confirmation: %s failed (%s); asking with ids", fill.tool, type(exc).__name__)
                 results[fill.tool] = None
         found = _field(results[fill.tool], fill.field)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +178,7 @@ def build_server(
                 return answer
             result = await _call(connection(), settings, endpoint, arguments, report=ctx.session.report_progress)
         except RtkError as error:
-            return _error_result(error, secrets, settings.redact_secrets)
+            return _error_result(error, secrets, settings.redact_secrets, settings.in_own_words)
         except Exception as exc:  # a bug of ours must not become an opaque JSON-RPC error
             logger.error("internal error in tool %s: %s", _shown(params.name), type(exc).__name__)
             return _error_result(RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug."),
@@ -211,7 +211,8 @@ def build_server(
         except RtkError as error:
             # A bad id or a session without that file is the caller's to fix (the spec's "resource not found").
             caller = isinstance(error, ArgumentError) or error.details.get("status") == 404
-            text = shaping.clean_text(error.message, maskable([settings.api_token]), settings.redact_secrets)
+            text = shaping.clean_text(settings.in_own_words(error.message), maskable([settings.api_token]),
+                                      settings.redact_secrets)
             raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR, text) from None
         return types.ReadResourceResult(contents=[
             types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=shaping.to_json(result))
@@ -237,8 +238,8 @@ async def _call(api: RealtimeKitClient, settings: Settings, endpoint: Endpoint, 
     path_values = {name: values.pop(name, None) for name in endpoint.path_fields}
     if "app_id" in path_values and path_values["app_id"] is None:
         if not settings.default_app_id:
-            raise ArgumentError(f"{endpoint.name} needs an app: pass app_id, or set RTK_APP_ID in the server's "
-                                "environment. list_apps shows the app ids.")
+            raise ArgumentError(f"{endpoint.name} needs an app: pass app_id, or give the server a default app "
+                                "(RTK_APP_ID). list_apps shows the app ids.")
         path_values["app_id"] = settings.default_app_id
     query = values if endpoint.in_query else None
     body = None if endpoint.in_query or not values else values
@@ -325,9 +326,11 @@ def text_of(result: types.CallToolResult) -> str:
     return "".join(block.text for block in result.content if block.type == "text")
 
 
-def _error_result(error: RtkError, secrets: list[str], redact: bool) -> types.CallToolResult:
-    """The error as the agent sees it: cleaned and masked like any text, and bounded in size."""
-    message = shortened(shaping.clean_text(error.message, secrets, redact), MAX_ERROR_CHARS)
+def _error_result(error: RtkError, secrets: list[str], redact: bool,
+                  words: Callable[[str], str] = str) -> types.CallToolResult:
+    """The error as the agent sees it: settings named in ``words``, cleaned and masked like any text, and
+    bounded in size."""
+    message = shortened(shaping.clean_text(words(error.message), secrets, redact), MAX_ERROR_CHARS)
     # Machine-readable extras (status, retry_after_s) ride along as structured content.
     structured = {"error": message, **error.details} if error.details else None
     return types.CallToolResult(

@@ -24,7 +24,7 @@ class CreateLivestream(AppParams):
 
 
 class ListLivestreams(AppParams):
-    """List livestreams (id, name, status)."""
+    """List livestreams (id, name, status). The reference documents one livestream in data, with paging: step page_no."""
 
     start_time: ISOTime | None = None
     end_time: ISOTime | None = None

@@ -384,7 +384,8 @@ def _time_unit(cells: list[str], hint: str) -> str:
         return hint
     gaps = [b - a for a, b in itertools.pairwise(numbers) if b > a]
     if gaps:
-        return "s" if statistics.median(gaps) < 100 else "ms"
+        # Half a second between utterances is too quick for milliseconds, eight minutes too slow for seconds.
+        return "s" if statistics.median(gaps) < 500 else "ms"
     return "s" if any(not n.is_integer() for n in numbers) else "ms"
 
 

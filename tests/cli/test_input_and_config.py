@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import httpx2
 import pytest
 
 from rtk_mcp import cli
@@ -86,3 +87,18 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(argv: list[str]) ->
         os.close(write_end)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+async def test_in_the_desktop_extension_errors_name_the_settings_form_fields_not_variables() -> None:
+    """Bundle users cannot set environment variables: a 401, a 403 and a call without an app name the form's fields."""
+    statuses = iter([401, 403])
+    api = FakeAPI(responder=lambda request: httpx2.Response(next(statuses), json={"success": False}))
+    async with connect(api, settings_form=True, default_app_id=None) as client:
+        unauthorized = text_of(await client.call_tool("get_meeting", {"app_id": "a1", "meeting_id": "m1"}))
+        forbidden = text_of(await client.call_tool("get_meeting", {"app_id": "a1", "meeting_id": "m1"}))
+        no_app = text_of(await client.call_tool("list_meetings", {}))
+    assert "'Cloudflare API token'" in unauthorized and "CLOUDFLARE_API_TOKEN" not in unauthorized
+    assert "'Cloudflare account ID'" in forbidden and "CLOUDFLARE_ACCOUNT_ID" not in forbidden
+    assert "'Default app ID'" in no_app and "RTK_APP_ID" not in no_app
+    async with connect(FakeAPI(responder=lambda request: httpx2.Response(401, json={}))) as client:
+        assert "CLOUDFLARE_API_TOKEN" in text_of(await client.call_tool("get_meeting", {"meeting_id": "m1"}))

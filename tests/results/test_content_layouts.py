@@ -81,6 +81,8 @@ TRANSCRIPTS: dict[str, tuple[bytes, list[dict[str, Any]]]] = {
         b"when,who,what\n1500,Alice,Hello everyone\n9000,Bob,\"Hi Alice, welcome\"\n", timed("0:01", "0:09")),
     "no header, seconds from the start (fractions, gaps under 100)": (
         b"1.5,Alice,Hello everyone\n7.25,Bob,\"Hi Alice, welcome\"\n", timed("0:01", "0:07")),
+    "no header, seconds from the start, minutes apart": (
+        b"150,Alice,Hello everyone\n400,Bob,\"Hi Alice, welcome\"\n", timed("2:30", "6:40")),
     "no header, epoch seconds": (
         b"1763305212,Alice,Hello everyone\n1763305214,Bob,\"Hi Alice, welcome\"\n",
         timed("2025-11-16T15:00:12Z", "2025-11-16T15:00:14Z")),

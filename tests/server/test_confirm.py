@@ -132,7 +132,7 @@ CALLS: dict[str, tuple[dict[str, Any], str]] = {
                            f"Delete participant p-1 from meeting {MEETING}?"),
     "replace_meeting": ({"meeting_id": MEETING}, f"Replace meeting {MEETING}? Every setting this call leaves out"),
     "update_recording": ({"recording_id": "r-1", "action": "stop"},
-                         "Stop recording r-1 of its meeting? A stopped recording cannot be resumed."),
+                         "Stop recording r-1 of its meeting?"),
     "stop_meeting_livestream": ({"meeting_id": MEETING}, f"Stop the livestream of meeting {MEETING}?"),
     "replace_webhook": ({"webhook_id": "w-1", "name": "n", "url": "https://example.com/h",
                          "events": ["meeting.started"]}, "Replace webhook w-1?"),
@@ -149,7 +149,7 @@ def test_every_destructive_tool_has_a_question_and_only_those() -> None:
 async def test_when_the_reads_fail_the_question_names_ids_and_a_no_sends_nothing(tool: str) -> None:
     def reads_fail(request: httpx2.Request) -> httpx2.Response:
         if request.method == "GET":
-            return httpx2.Response(404, json={"success": False, "error": {"code": 404, "message": "Not found"}})
+            return httpx2.Response(403, json={"success": False, "error": {"code": 403, "message": "Forbidden"}})
         return httpx2.Response(200, json={"success": True, "data": {}})
 
     api, asked = FakeAPI(reads_fail), []
@@ -159,6 +159,20 @@ async def test_when_the_reads_fail_the_question_names_ids_and_a_no_sends_nothing
     assert len(asked) == 1 and asked[0].startswith(question), asked
     assert result.is_error and question in text_of(result)
     assert writes(api) == []
+
+
+@pytest.mark.parametrize("tool", sorted(CALLS))
+async def test_when_what_the_call_acts_on_is_not_there_nobody_is_asked_and_the_404_comes_back(tool: str) -> None:
+    def not_there(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "GET":
+            return httpx2.Response(404, json={"success": False, "error": {"code": 404, "message": "Not found"}})
+        return httpx2.Response(200, json={"success": True, "data": {}})
+
+    api, asked = FakeAPI(not_there), []
+    async with client(api, "legacy", answering("accept", asked)) as mcp:
+        result = await mcp.call_tool(tool, CALLS[tool][0])
+    assert asked == [] and writes(api) == []
+    assert result.is_error and "HTTP 404" in text_of(result)
 
 
 async def test_names_from_the_api_are_shown_cleaned_and_short() -> None:
