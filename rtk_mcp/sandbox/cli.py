@@ -60,10 +60,15 @@ def sandbox_main(argv: list[str], given: argparse.Namespace | None = None) -> in
     args = build_sandbox_parser().parse_args(argv, namespace=argparse.Namespace(**vars(given or argparse.Namespace())))
     try:
         return int(anyio.run(ACTIONS[args.sandbox_command][2], args))
-    except (UsageError, SandboxStateError, FaultError) as exc:
-        return _refuse(exc, 2)
-    except (ControlError, ScenarioError) as exc:
-        return _refuse(exc, 1)
+    except Exception as raised:
+        error = raised
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:  # raised inside a client
+            error = error.exceptions[0]
+        if isinstance(error, (UsageError, SandboxStateError, FaultError)):
+            return _refuse(error, 2)
+        if isinstance(error, (ControlError, ScenarioError)):
+            return _refuse(error, 1)
+        raise
 
 
 def _refuse(exc: Exception, status: int) -> int:
@@ -204,8 +209,11 @@ def _add_advance(parser: argparse.ArgumentParser) -> None:
 
 
 async def _advance(args: argparse.Namespace) -> int:
-    if args.seconds < 0:
-        raise UsageError("the sandbox clock only moves forward; give a positive number of seconds")
+    from .clock import MAX_STEP_S
+
+    if not 0 <= args.seconds <= MAX_STEP_S:  # NaN fails both comparisons
+        raise UsageError(f"the sandbox clock only moves forward, at most {MAX_STEP_S} seconds (a century) at a "
+                         "time; give a number of seconds in that range")
     sandbox = _open(_state_path(args))
     print(f"sandbox time is now {await sandbox.advance(args.seconds)}")
     await _deliver_and_report(sandbox)
@@ -240,9 +248,11 @@ async def _play(args: argparse.Namespace) -> int:
                 raise ScenarioError(f"{tool} failed: {text_of(result)}")
             return result.structured_content or {}
 
-        for url in args.webhook:
-            hook = await call_tool("create_webhook", {"name": "rtk-mcp sandbox play", "url": url, "events": list(EVENTS)})
-            print(f"webhook {hook['id']} -> {url}")
+        registered = {hook["url"]: hook for hook in (await call_tool("list_webhooks", {})).get("data", [])}
+        for url in args.webhook:  # a second play on the same file reuses the webhook rather than doubling events
+            hook = registered.get(url) or await call_tool(
+                "create_webhook", {"name": "rtk-mcp sandbox play", "url": url, "events": list(EVENTS)})
+            print(f"webhook {hook['id']} -> {url}" + (" (already registered)" if url in registered else ""))
         if scenario.get("description"):
             print(scenario["description"])
         variables = await play(scenario, sandbox, call_tool)

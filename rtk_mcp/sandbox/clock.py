@@ -61,6 +61,10 @@ def sandbox_now(state: _Meta, clock: Clock) -> datetime:
     return clock.now() + timedelta(seconds=float(state.meta(OFFSET_KEY) or 0))
 
 
+#: The farthest sandbox time moves in one step: a century, beyond any scenario and within what dates hold.
+MAX_STEP_S = 100 * 366 * 86_400
+
+
 def advance_shared(state: _Meta, seconds: float) -> None:
     """Move sandbox time forward by *seconds* for everyone sharing *state*."""
     if seconds < 0:

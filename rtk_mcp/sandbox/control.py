@@ -26,9 +26,10 @@ from . import people
 from .clock import Clock, SystemClock, advance_shared, iso, sandbox_now
 from .delivery import deliver_forever, deliver_pending, list_deliveries
 from .handlers import advance_all
+from .people import ControlError
 from .seed import build_state
 from .signing import private_key_pem, public_key_pem
-from .store import State, Store
+from .store import SandboxStateError, State, Store
 
 if TYPE_CHECKING:
     import httpx2
@@ -65,9 +66,15 @@ class Sandbox:
 
     def _in_transaction(self, control: Callable[..., Any], *args: Any) -> Any:
         with self.store.transaction() as state:
-            now = sandbox_now(state, self.clock)
-            advance_all(state, now)
-            return control(state, now, *args)
+            try:
+                now = sandbox_now(state, self.clock)
+                advance_all(state, now)
+                return control(state, now, *args)
+            except (ControlError, SandboxStateError):
+                raise
+            except Exception as exc:  # a record the sandbox cannot use: one message naming the file, as a request gets
+                raise self.store.problem(f"it holds a record the sandbox cannot use ({type(exc).__name__}: "
+                                         f"{str(exc)[:100]})") from None
 
     async def join(self, meeting_id: str, participant: str) -> dict[str, Any]:
         """*participant* (its id or custom_participant_id, added with ``add_participant``) joins the meeting.

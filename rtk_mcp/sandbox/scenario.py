@@ -34,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .clock import parse_ts
+from .clock import MAX_STEP_S, parse_ts
 from .control import Sandbox
 
 __all__ = ["EXAMPLE", "ScenarioError", "load_scenario", "play"]
@@ -76,12 +76,14 @@ def _check(scenario: Any) -> None:
         if len(kinds) != 1:
             raise ScenarioError(f"step {n}: needs exactly one of join, say, chat, leave, call")
         at = step.get("at")
-        if not isinstance(at, (int, float)) or at < last:
-            raise ScenarioError(f"step {n}: 'at' must be a number of seconds, not before the step before it")
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not last <= at <= MAX_STEP_S:
+            raise ScenarioError(f"step {n}: 'at' must be a number of seconds (at most {MAX_STEP_S}), not before the "
+                                "step before it")
         if kinds[0] in ("say", "chat") and not isinstance(step.get("text"), str):
             raise ScenarioError(f"step {n}: {kinds[0]} needs a 'text'")
         last = at
-    if not isinstance(scenario.get("end_at", last), (int, float)) or scenario.get("end_at", last) < last:
+    end_at = scenario.get("end_at", last)
+    if isinstance(end_at, bool) or not isinstance(end_at, (int, float)) or not last <= end_at <= MAX_STEP_S:
         raise ScenarioError("'end_at' must be a number of seconds, not before the last step")
 
 

@@ -103,6 +103,16 @@ async def test_sandbox_actions_refuse_with_one_line_saying_why(tmp_path: Path) -
     bad.write_text(json.dumps({"steps": [{"at": 5, "dance": "ada"}]}))
     status, _, err = await _rtk("sandbox", "play", str(bad), check=False)
     assert status == 1 and "step 1: needs exactly one of join, say, chat, leave, call" in err
+    # A step that fails while the play runs (inside its MCP client) is one line too, not a traceback.
+    bad.write_text(json.dumps({"steps": [{"at": 0, "say": "ada", "text": "hi"}]}))
+    status, _, err = await _rtk("sandbox", "play", str(bad), "--sandbox-state", state, check=False)
+    assert status == 1 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("rtk-mcp sandbox: error: step 1 (at 0 s): No participant 'ada'")
+    for seconds in ("nan", "1e300", "-5"):
+        status, _, err = await _rtk("sandbox", "advance", seconds, "--sandbox-state", state, check=False)
+        assert status == 2 and err.strip().splitlines() == [
+            "rtk-mcp sandbox: error: the sandbox clock only moves forward, at most 3162240000 seconds (a century) at "
+            "a time; give a number of seconds in that range"], err
 
 
 async def test_the_stdio_server_in_sandbox_mode_delivers_webhooks_while_it_serves(tmp_path: Path) -> None:
