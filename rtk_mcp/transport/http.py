@@ -119,8 +119,9 @@ def build_http_app(server: Server[Any], *, token: str | None = None, stateless: 
     health = Route(HEALTH_PATH, _healthz, methods=["GET", "HEAD"])
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH, stateless_http=stateless, transport_security=security, host=host,
-        custom_starlette_routes=[health], session_idle_timeout=session_idle_timeout, max_sessions=max_sessions,
-        max_request_body_size=MAX_REQUEST_BYTES)
+        custom_starlette_routes=[health], session_idle_timeout=session_idle_timeout,
+        # Room for the sessions being opened while SessionLimit makes room (at most max_calls at once).
+        max_sessions=max_sessions if stateless else max_sessions + max_calls, max_request_body_size=MAX_REQUEST_BYTES)
     mcp = app if stateless else SessionLimit(app, max_sessions, session_idle_timeout)
     return McpGate(app, mcp, token=token, max_calls=max_calls)
 

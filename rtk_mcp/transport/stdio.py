@@ -6,19 +6,18 @@
   as a request, is looked at again (:meth:`_Gate.screen`), and answered with its JSON-RPC error.
 - **Memory stays bounded.** At most :data:`MAX_OPEN_REQUESTS` requests are with the server; while
   that many are open, reading pauses, so a client piping calls faster than they are answered blocks.
-- **Requests piped before input ends are answered.** At the end of input the SDK's server cancels
-  what still runs, so ``printf '...' | rtk-mcp`` would lose its last answers. The end is held back
-  until every request read is answered or a grace has run out, counted from the client closing stdin
-  (which Linux reports even while reading is paused); what is left is answered as closed, as the SDK does.
+- **Requests piped before input ends are answered** (``printf '...' | rtk-mcp``): the end of input is
+  held back until every request read is answered or a grace, counted from the client closing stdin
+  (Linux reports it even while reading is paused), has run out; what is left is answered as closed.
 
-Stdout is the SDK's: fd 1 points at stderr while serving, so stray output cannot corrupt the wire.
-Stdin is read by a daemon thread: the SDK's reader blocks in a worker thread nothing can leave
-behind, so Ctrl-C waited for the client's next line. Read in place, fd 0 is not pointed at the null
-device as the SDK's reader does (its helpers for that are private); this server starts no child process.
+Stdout is the SDK's (fd 1 points at stderr while serving). Stdin is read by a daemon thread, since the
+SDK's reader blocks in a worker thread that Ctrl-C had to wait for; so fd 0 is not pointed at the null
+device as the SDK's reader does (its helpers for that are private): this server starts no child process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -56,8 +55,7 @@ _MAX_INT_DIGITS = 4300
 
 @asynccontextmanager
 async def stdio_transport(grace: float = END_OF_INPUT_GRACE) -> AsyncIterator[tuple[Any, Any]]:
-    """``(read_stream, write_stream)`` for ``Server.run`` over stdin and stdout. A client that stops
-    reading ends serving quietly: nobody is left to answer."""
+    """``(read_stream, write_stream)`` for ``Server.run``; a client that stops reading ends serving quietly."""
     to_sdk, lines = anyio.create_memory_object_stream[str](0)
     try:
         async with stdio_server(stdin=lines) as (from_client, to_client):  # type: ignore[arg-type]
@@ -67,16 +65,19 @@ async def stdio_transport(grace: float = END_OF_INPUT_GRACE) -> AsyncIterator[tu
             threading.Thread(target=_watch_hangup, args=(gate, token), daemon=True).start()
             try:
                 yield gate, _Settling(to_client, gate)
-            finally:
-                gate.replies.close()
+            finally:  # a line still being handed over (Ctrl-C while full) fails at once, not at the loop's end
+                gate.replies.close(), lines.close()
     except* BrokenPipeError:
         logger.info("the client closed its end of stdout; serving stopped")
+    except* anyio.BrokenResourceError:  # the SDK's reader, mid-hand-over when serving was cancelled
+        if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
+            raise
+        raise asyncio.CancelledError from None  # the stop wins: Ctrl-C is reported as itself
 
 
 def _read_stdin(gate: _Gate, to_sdk: Any, token: Any) -> None:
     """Hand stdin to the SDK line by line, each once it takes the one before (so reading pauses with it)."""
-    # A reader of fd 0 of its own: one blocked in sys.stdin's would hold its lock at the exit, which
-    # Python's finalisation then waits for in vain. As the SDK's: UTF-8, universal newlines.
+    # Its own reader of fd 0 (UTF-8, universal newlines): one blocked in sys.stdin's holds a lock the exit waits for.
     text = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115 (never closed: fd 0 stays)
     with suppress(BaseException):  # serving has ended, or is being cancelled: nobody is left to take lines
         with suppress(OSError):  # a terminal that went away ends input as the end of a pipe does

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -337,3 +338,14 @@ def test_descriptors_are_left_blocking() -> None:
         os.close(read_end)
         if write_end != -1:
             os.close(write_end)
+
+
+async def test_ctrl_c_while_the_server_is_full_stops_it_with_130_and_no_traceback(held_api) -> None:
+    async with stdio_session(env=_live(held_api.url)) as server:
+        await server.initialize()
+        await server.send(*_calls(3001, MAX_OPEN_REQUESTS + 6))  # the SDK's reader is left mid-hand-over
+        await held_api.until_arrived(MAX_OPEN_REQUESTS)
+        server.process.send_signal(signal.SIGINT)
+        with anyio.fail_after(5):
+            assert await server.process.wait() == 130
+    assert "Traceback" not in server.stderr and "Error" not in server.stderr, server.stderr
