@@ -3,7 +3,7 @@
 Off by default: an ``outputSchema`` per tool adds thousands of tokens to every conversation, and the
 results are compact JSON an agent reads anyway. When on, each schema describes the *shaped* result
 (see :mod:`rtk_mcp.results.shaping`), not the raw API response, with the fields the reference documents for
-the response (``output_fields.json``, written from it by ``tools/gen_output_schemas.py``), so a typed
+the response (``rtk_mcp/reference.json``, written from it by ``tools/gen_reference.py``), so a typed
 client (FastMCP's, for one) gets classes with those fields:
 
 - a single object's fields come at the top of the result; a list's items are under ``data`` (an

@@ -166,7 +166,13 @@ def _body(raw: bytes, operation: str | None) -> dict[str, Any]:
             body = json.loads(raw)
         except ValueError as exc:
             raise ErrorReply(400, f"Invalid JSON body: {exc}") from None
-    if operation is not None and (problem := body_problem(operation, body)) is not None:
+        except RecursionError:
+            raise ErrorReply(400, "Invalid JSON body: nested too deeply to be read") from None
+    try:
+        problem = body_problem(operation, body) if operation is not None else None
+    except RecursionError:
+        problem = "nested too deeply to be checked"
+    if problem is not None:
         raise ErrorReply(400, f"Invalid request body: {problem}")
     return body
 

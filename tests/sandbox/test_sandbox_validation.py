@@ -101,3 +101,9 @@ def test_jsonschema_loads_only_when_the_sandbox_first_checks_a_body() -> None:
     run = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout) == {"listed": False, "read": False, "written": True}
+
+
+@pytest.mark.parametrize("body", ["[" * 5000, '{"title": ' + "[" * 3000 + "]" * 3000 + "}"])
+async def test_a_body_nested_too_deeply_is_a_400_not_a_crash(client: httpx2.AsyncClient, body: str) -> None:
+    answer = await client.post(f"{KIT}{APP}/meetings", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and "nested too deeply" in answer.json()["error"]["message"]
