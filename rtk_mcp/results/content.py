@@ -236,19 +236,19 @@ async def _download(api: RealtimeKitClient, url: str, endpoint: Endpoint, *, liv
 def _read(raw: bytes, layout: _Layout | None, kind: str, reading: Reading, room: int) -> dict[str, Any]:
     """The ``content`` of a result: the summary's text, or a window of entries (or of raw lines)."""
     encoding = _encoding(raw)
-    if encoding != "utf-16" and b"\0" in raw[:65536]:
-        raise StorageError(f"The {kind} file is not text (it holds NUL bytes); it could not be read. "
-                           "Its download URL is in the result without include_content.")
-    if layout is None:
+    if encoding != "utf-16" and b"\0" in raw[:65536]:  # not refused: shown as it is, unreadable bytes replaced
+        why = "it is not text: it holds NUL bytes"
+    elif layout is None:
         return _summary(raw.decode(encoding, errors="replace").strip(), room)
-    try:
-        columns = _columns(list(itertools.islice(_rows(raw, encoding), 50)), layout)
-        if columns is not None:
-            entries = itertools.islice(_rows(raw, encoding), 1 if columns.header else 0, None)
-            return _window(entries, layout.unit, reading, room, build=partial(_entry, columns=columns))
-        why = f"no {kind} columns found"
-    except csv.Error as exc:  # e.g. a field longer than the csv module takes (128 KB)
-        why = f"not readable as CSV: {exc}"
+    else:
+        try:
+            columns = _columns(list(itertools.islice(_rows(raw, encoding), 50)), layout)
+            if columns is not None:
+                entries = itertools.islice(_rows(raw, encoding), 1 if columns.header else 0, None)
+                return _window(entries, layout.unit, reading, room, build=partial(_entry, columns=columns))
+            why = f"no {kind} columns found"
+        except csv.Error as exc:  # e.g. a field longer than the csv module takes (128 KB)
+            why = f"not readable as CSV: {exc}"
     lines = (line.rstrip("\r\n") for line in _text_stream(raw, encoding) if line.strip())
     content = _window(lines, "lines", reading, room)
     return {**content, "note": f"The file is in no {kind} layout this server recognises ({why}); "

@@ -180,9 +180,11 @@ async def test_a_summary_reads_as_text_whether_markdown_plain_or_csv(variant: st
     assert (await content_of("summary", body))["text"] == expected
 
 
-async def test_a_binary_file_is_one_clear_error() -> None:
-    result = await read(Fake(transcript=b"\x1f\x8b\x08\x00\0\0\0\0binary"))
-    assert result.is_error and "is not text" in text_of(result), text_of(result)
+async def test_a_binary_file_is_still_returned_as_its_lines_with_a_note() -> None:
+    result = await read(Fake(transcript=b"\x1f\x8b\x08\x00\0\0\0\0binary\nmore"))
+    assert not result.is_error, text_of(result)
+    content = result.structured_content["content"]
+    assert "not text" in content["note"] and any("binary" in line for line in content["lines"]), content
 
 
 BAD_LINKS = {
