@@ -22,7 +22,7 @@ from .events import remember_base_url
 from .faults import answer_fault
 from .handlers import ROUTES, Call, ErrorReply, Reply, advance_all
 from .seed import build_state
-from .signing import PUBLIC_KEY_PATH, private_key_pem, public_key_pem
+from .signing import PUBLIC_KEY_PATH, public_key
 from .store import LOCK_WAIT_S, SandboxStateError, Store
 from .validate import body_problem, takes_body
 
@@ -68,18 +68,25 @@ class _Sandbox:
         self.clock = clock
 
     def run(self, request: Request, raw: bytes, operation: str | None, handler: Callable[[Call], Reply]) -> Response:
+        # Read and checked before the file's write lock is taken; a bad body still answers after a fault.
+        refused: ErrorReply | None = None
+        try:
+            body = _body(raw, operation)
+        except ErrorReply as exc:
+            body, refused = {}, exc
         try:
             with self.store.transaction() as state:
                 fault = answer_fault(state, handler.__name__, request.url.path)
                 if fault is not None:  # checked first, as the live API checks the token before the request
                     status, payload, headers = fault
                     return JSONResponse(payload, status, headers=headers)
+                if refused is not None:
+                    raise refused
                 # Sandbox time is read here, inside the transaction, so an `advance` by another
                 # process sharing the file is either wholly before this request or wholly after it.
                 now = sandbox_now(state, self.clock)
                 remember_base_url(state, str(request.base_url))
                 advance_all(state, now)
-                body = _body(raw, operation)
                 app_id = request.path_params.get("app_id")
                 if app_id is not None and app_id not in state["apps"]:
                     raise ErrorReply(404, "App not found")
@@ -92,10 +99,8 @@ class _Sandbox:
         except Exception as exc:
             if self.store.path is None:  # no file to blame: a fault of the sandbox itself, shown as one
                 raise
-            # A record edited by hand can be valid JSON and still not what the handlers wrote.
             logger.debug("request failed on the state file", exc_info=True)
-            what = f"it holds a record the sandbox cannot use ({type(exc).__name__}: {str(exc)[:100]})"
-            return error(STATE_PROBLEM, str(self.store.problem(what)))
+            return error(STATE_PROBLEM, str(self.store.unusable(exc)))
         if payload is None:
             return Response(status_code=status)
         return JSONResponse(payload, status)
@@ -145,9 +150,7 @@ class _Sandbox:
 
     def webhook_key(self, request: Request) -> Response:
         """The public key webhook receivers verify ``rtk-signature`` with, published as RealtimeKit publishes its own."""
-        with self.store.transaction() as state:
-            pem = public_key_pem(private_key_pem(state))
-        return JSONResponse({"success": True, "data": {"publicKey": pem}, "message": ""})
+        return JSONResponse({"success": True, "data": {"publicKey": public_key(self.store)}, "message": ""})
 
     def recording_file(self, request: Request) -> Response:
         with self.store.transaction() as state:

@@ -65,10 +65,17 @@ def sandbox_now(state: _Meta, clock: Clock) -> datetime:
 MAX_STEP_S = 100 * 366 * 86_400
 
 
+def checked_step(seconds: float) -> float:
+    """*seconds* as one step of sandbox time: forward, and at most :data:`MAX_STEP_S` (NaN is neither)."""
+    if not 0 <= seconds <= MAX_STEP_S:
+        raise ValueError(f"the sandbox clock only moves forward, at most {MAX_STEP_S} seconds (a century) at a "
+                         "time; give a number of seconds in that range")
+    return seconds
+
+
 def advance_shared(state: _Meta, seconds: float) -> None:
     """Move sandbox time forward by *seconds* for everyone sharing *state*."""
-    if seconds < 0:
-        raise ValueError("the sandbox clock only moves forward")
+    checked_step(seconds)
     state.set_meta(OFFSET_KEY, repr(float(state.meta(OFFSET_KEY) or 0) + seconds))
 
 

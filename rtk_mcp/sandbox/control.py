@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import people
-from .clock import Clock, SystemClock, advance_shared, iso, sandbox_now
+from .clock import Clock, SystemClock, advance_shared, checked_step, iso, sandbox_now
 from .delivery import deliver_forever, deliver_pending, list_deliveries
 from .handlers import advance_all
 from .people import ControlError
 from .seed import build_state
-from .signing import private_key_pem, public_key_pem
+from .signing import public_key
 from .store import SandboxStateError, State, Store
 
 if TYPE_CHECKING:
@@ -72,9 +72,8 @@ class Sandbox:
                 return control(state, now, *args)
             except (ControlError, SandboxStateError):
                 raise
-            except Exception as exc:  # a record the sandbox cannot use: one message naming the file, as a request gets
-                raise self.store.problem(f"it holds a record the sandbox cannot use ({type(exc).__name__}: "
-                                         f"{str(exc)[:100]})") from None
+            except Exception as exc:  # one message naming the file, as a request gets
+                raise self.store.unusable(exc) from None
 
     async def join(self, meeting_id: str, participant: str) -> dict[str, Any]:
         """*participant* (its id or custom_participant_id, added with ``add_participant``) joins the meeting.
@@ -106,7 +105,10 @@ class Sandbox:
         """Move sandbox time forward for every process sharing the state; answers the new time.
 
         Whatever falls due meanwhile happens now: sessions end, recordings upload, summaries appear.
+        Raises ``ValueError`` for a step back, NaN, or beyond a century.
         """
+        checked_step(seconds)  # before the transaction, which reports what fails inside it as the file's fault
+
         def move(state: State, _: Any) -> str:
             advance_shared(state, seconds)
             now = sandbox_now(state, self.clock)
@@ -141,8 +143,7 @@ class Sandbox:
 
     def public_key(self) -> str:
         """The PEM public key that verifies this sandbox's ``rtk-signature`` headers."""
-        with self.store.transaction() as state:
-            return public_key_pem(private_key_pem(state))
+        return public_key(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -15,9 +15,9 @@ import base64
 import functools
 from typing import Any
 
-from .store import State
+from .store import State, Store
 
-__all__ = ["PUBLIC_KEY_PATH", "public_key_pem", "sign"]
+__all__ = ["PUBLIC_KEY_PATH", "public_key", "public_key_pem", "sign"]
 
 #: Where the public key is published, as RealtimeKit publishes its own.
 PUBLIC_KEY_PATH = "/.well-known/webhooks.json"
@@ -59,3 +59,9 @@ def sign(private_pem: str, body: bytes) -> str:
     from cryptography.hazmat.primitives.asymmetric import padding
 
     return base64.b64encode(_load(private_pem).sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def public_key(store: Store) -> str:
+    """The PEM public key that verifies the ``rtk-signature`` of deliveries from the sandbox on *store*."""
+    with store.transaction() as state:
+        return public_key_pem(private_key_pem(state))

@@ -153,6 +153,10 @@ class Store:
         where = f"its state file {self.path}" if self.path is not None else "its in-memory state"
         return SandboxStateError(f"The sandbox could not use {where}: {what}; nothing was changed. {fix[0].upper()}{fix[1:]}.")
 
+    def unusable(self, exc: Exception) -> SandboxStateError:
+        """A record that is valid JSON and still not what the handlers wrote (edited by hand, say)."""
+        return self.problem(f"it holds a record the sandbox cannot use ({type(exc).__name__}: {str(exc)[:100]})")
+
     # ------------------------------------------------------------------ one transaction
 
     @contextmanager
