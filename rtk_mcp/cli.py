@@ -7,6 +7,7 @@ goes to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -125,15 +126,19 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _make_server(settings: Settings, endpoints: list[Endpoint], sandbox: Any = None) -> Any:
+def _sandbox(settings: Settings) -> Any:
+    """The emulator a ``--sandbox`` server runs on (loaded only then), else ``None``."""
+    if not settings.sandbox:
+        return None
+    from rtk_mcp.sandbox import Sandbox
+
+    return Sandbox(settings.sandbox_state)
+
+
+def _make_server(settings: Settings, endpoints: list[Endpoint], sandbox: Any) -> Any:
     from rtk_mcp.server import build_server
 
-    transport = None
-    if settings.sandbox:
-        from rtk_mcp.sandbox import Sandbox
-
-        transport = (sandbox or Sandbox(settings.sandbox_state)).transport()
-    return build_server(settings, endpoints=endpoints, transport=transport)
+    return build_server(settings, endpoints=endpoints, transport=sandbox.transport() if sandbox else None)
 
 
 def _configure_logging(level: str) -> None:
@@ -193,7 +198,7 @@ def _run(args: argparse.Namespace, settings: Settings, endpoints: list[Endpoint]
     if args.command == "demo":
         from rtk_mcp.demo import run_demo
 
-        return anyio.run(run_demo, _make_server(settings, endpoints))
+        return anyio.run(run_demo, _make_server(settings, endpoints, _sandbox(settings)))
     if settings.transport == "http":
         return _serve_http(settings, endpoints)
     return anyio.run(_serve_stdio, settings, endpoints)
@@ -237,11 +242,7 @@ def _serve_http(settings: Settings, endpoints: list[Endpoint]) -> int:
     except BindRefused as exc:
         print(f"rtk-mcp: error: {exc}", file=sys.stderr)
         return 2
-    sandbox = None
-    if settings.sandbox:
-        from rtk_mcp.sandbox import Sandbox
-
-        sandbox = Sandbox(settings.sandbox_state)
+    sandbox = _sandbox(settings)
     app = build_http_app(_make_server(settings, endpoints, sandbox), token=token, stateless=settings.stateless, host=host,
                          allowed_hosts=settings.allowed_hosts, allowed_origins=settings.allowed_origins)
     if sandbox is not None:
@@ -260,10 +261,8 @@ def _delivering_while_served(app: Any, sandbox: Any) -> Any:
     async def served(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
             return await app(scope, receive, send)
-        async with anyio.create_task_group() as group:
-            group.start_soon(sandbox.deliver_forever)
+        async with sandbox.delivering():
             await app(scope, receive, send)
-            group.cancel_scope.cancel()
         return None
 
     return served
@@ -272,18 +271,13 @@ def _delivering_while_served(app: Any, sandbox: Any) -> Any:
 async def _serve_stdio(settings: Settings, endpoints: list[Endpoint]) -> int:
     from rtk_mcp.transport.stdio import stdio_transport
 
-    sandbox = None
-    if settings.sandbox:  # a running sandbox delivers its webhooks as its time passes
-        from rtk_mcp.sandbox import Sandbox
-
-        sandbox = Sandbox(settings.sandbox_state)
+    sandbox = _sandbox(settings)
     server = _make_server(settings, endpoints, sandbox)
     print(_startup_line(settings, endpoints, "stdio"), file=sys.stderr)
-    async with stdio_transport(settings.stdin_grace) as (read_stream, write_stream), anyio.create_task_group() as group:
-        if sandbox is not None:
-            group.start_soon(sandbox.deliver_forever)
+    # A running sandbox delivers its webhooks as its time passes.
+    async with stdio_transport(settings.stdin_grace) as (read_stream, write_stream), \
+            (sandbox.delivering() if sandbox else contextlib.nullcontext()):
         await server.run(read_stream, write_stream, server.create_initialization_options())
-        group.cancel_scope.cancel()
     return 0
 
 
@@ -300,7 +294,7 @@ async def _call_once(settings: Settings, endpoints: list[Endpoint], tool: str, a
     if not isinstance(arguments, dict):
         print("error: arguments must be a JSON object", file=sys.stderr)
         return 2
-    async with Client(_make_server(settings, endpoints)) as client:
+    async with Client(_make_server(settings, endpoints, _sandbox(settings))) as client:
         result = await client.call_tool(tool, arguments)
     print(text_of(result))
     return 1 if result.is_error else 0
