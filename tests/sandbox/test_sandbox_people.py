@@ -194,3 +194,12 @@ async def test_two_sandboxes_on_one_state_file_agree_on_sandbox_time_after_one_a
     async with sandbox_client(sandbox=first) as client:
         session = await call(client, "get_session", {"session_id": SEED.session_live})
     assert session["session"]["status"] == "ENDED"
+
+
+@pytest.mark.parametrize("seconds", [-1, float("nan"), 1e12])
+async def test_sandbox_time_refuses_a_step_back_nan_or_beyond_a_century(seconds: float) -> None:
+    sandbox = Sandbox(clock=ManualClock())
+    before = sandbox.now()
+    with pytest.raises(ValueError, match="only moves forward, at most"):
+        await sandbox.advance(seconds)
+    assert sandbox.now() == before
