@@ -31,6 +31,7 @@ from typing import Any
 import mcp_types as types
 from mcp_types.version import is_version_at_least
 
+from rtk_mcp.api.errors import RtkError
 from rtk_mcp.sanitize import shortened, strip_invisible
 
 __all__ = ["QUESTIONS", "Fill", "Question", "confirm"]
@@ -112,10 +113,10 @@ QUESTIONS: dict[str, Question] = {
 
 async def confirm(
     ctx: Any, params: types.CallToolRequestParams, tool: str, values: dict[str, Any], read: Read
-) -> types.CallToolResult | types.InputRequiredResult | None:
+) -> types.InputRequiredResult | None:
     """Ask the person about the call ``tool`` with (validated) ``values``, if it is a question to ask and
-    their client can be asked. ``None``: go ahead and send. A result: return it instead of sending
-    (the person said no, or, from 2026-07-28, the question itself for the client to put to them)."""
+    their client can be asked. ``None``: go ahead and send. From 2026-07-28, the question itself comes
+    back, for the client to put to them. Raises :class:`RtkError` when the person did not say yes."""
     question = QUESTIONS.get(tool)
     if question is None or not question.asks(values) or not _can_elicit(ctx):
         return None
@@ -123,7 +124,8 @@ async def confirm(
     if is_version_at_least(str(ctx.protocol_version), _INPUT_REQUIRED_SINCE):
         answer = (params.input_responses or {}).get(_INPUT_KEY)
         if isinstance(answer, types.ElicitResult) and params.request_state == state:
-            return _outcome(answer.action, tool, None)
+            _outcome(answer.action, tool, None)
+            return None
         message = await _sentence(question, values, read)
         ask = types.ElicitRequest(params=types.ElicitRequestFormParams(message=message, requested_schema=_NO_FIELDS))
         return types.InputRequiredResult(input_requests={_INPUT_KEY: ask}, request_state=state)
@@ -136,8 +138,9 @@ async def confirm(
         answered = await ctx.session.elicit_form(message, _NO_FIELDS, related_request_id=ctx.request_id)
     except Exception as exc:  # the client failed to ask: nobody said yes
         logger.info("%s: the confirmation request failed (%s); not sent", tool, type(exc).__name__)
-        return _outcome("failed", tool, message)
-    return _outcome(answered.action, tool, message)
+        _outcome("failed", tool, message)
+    _outcome(answered.action, tool, message)
+    return None
 
 
 def _can_elicit(ctx: Any) -> bool:
@@ -149,7 +152,7 @@ def _can_elicit(ctx: Any) -> bool:
 
 def _digest(tool: str, values: dict[str, Any]) -> str:
     """Which call a question was about: an answer counts only for the same tool and arguments."""
-    text = json.dumps({"tool": tool, "arguments": values}, sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps({"tool": tool, "arguments": values}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -189,15 +192,14 @@ def _clean(text: str) -> str:
     return shortened(" ".join(strip_invisible(text).split()), _MAX_NAME_CHARS)
 
 
-def _outcome(action: str, tool: str, message: str | None) -> types.CallToolResult | None:
-    """``None`` for a yes; otherwise the error result that says nothing was sent, and why."""
+def _outcome(action: str, tool: str, message: str | None) -> None:
+    """Nothing for a yes; otherwise the error that says nothing was sent, and why (``confirmed: false``)."""
     if action == "accept":
-        return None
+        return
     asked = f' when asked "{message}"' if message else ""
     why = {
         "decline": f"the person declined{asked}",
         "cancel": f"the person dismissed the question{asked} without answering",
     }.get(action, "the person could not be asked to confirm it")
-    text = f"{tool} was not sent: {why}. Nothing was changed. Don't try again unless the person asks for it."
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True,
-                                structured_content={"error": text, "confirmed": False})
+    raise RtkError(f"{tool} was not sent: {why}. Nothing was changed. Don't try again unless the person asks for it.",
+                   confirmed=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ import httpx2
 import mcp_types as types
 from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import is_version_at_least
 from pydantic import ValidationError
 
 from rtk_mcp import __version__, confirmation
@@ -152,19 +153,6 @@ def build_server(
         wanted = {name: value for name, value in ids.items() if name in endpoint.params.model_fields}
         return await _call(connection(), settings, endpoint, wanted)
 
-    async def confirmed(ctx: Any, params: types.CallToolRequestParams, endpoint: Endpoint,
-                        arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult | None:
-        """The person's answer to a destructive call (see rtk_mcp.confirmation); ``None`` to send it. A
-        call that cannot be sent anyway (bad arguments, no credentials) is not asked about: it fails
-        below with the message that says why."""
-        if not (settings.confirm and endpoint.destructive) or settings.missing_message():
-            return None
-        try:
-            values = _validate(endpoint, arguments)
-        except ArgumentError:
-            return None
-        return await confirmation.confirm(ctx, params, endpoint.name, values, read)
-
     async def call_tool(ctx: Any, params: types.CallToolRequestParams
                         ) -> types.CallToolResult | types.InputRequiredResult:
         arguments = params.arguments or {}
@@ -174,17 +162,20 @@ def build_server(
             endpoint = selected.get(params.name)
             if endpoint is None:
                 raise UnknownToolError(f"Unknown tool {_shown(params.name)}. tools/list shows the available tools.")
-            if (answer := await confirmed(ctx, params, endpoint, arguments)) is not None:
-                return answer
-            result = await _call(connection(), settings, endpoint, arguments, report=ctx.session.report_progress)
+            values = _checked(settings, endpoint, arguments)  # a call that cannot be sent is not asked about
+            if settings.confirm and endpoint.destructive:  # the person's answer first (see rtk_mcp.confirmation)
+                if (question := await confirmation.confirm(ctx, params, endpoint.name, values, read)) is not None:
+                    return question
+            result = await _send(connection(), settings, endpoint, values, report=ctx.session.report_progress)
         except RtkError as error:
-            return _error_result(error, secrets, settings.redact_secrets, settings.in_own_words)
+            return _error_result(error, secrets, settings)
         except Exception as exc:  # a bug of ours must not become an opaque JSON-RPC error
             logger.error("internal error in tool %s: %s", _shown(params.name), type(exc).__name__)
             return _error_result(RtkError(f"rtk-mcp failed internally ({type(exc).__name__}); this is a bug."),
-                                 secrets, settings.redact_secrets)
+                                 secrets, settings)
         blocks: list[types.ContentBlock] = [types.TextContent(type="text", text=shaping.to_json(result))]
-        if endpoint.reads and str(getattr(ctx, "protocol_version", "")) >= content.RESOURCE_LINKS_SINCE:
+        if endpoint.reads and is_version_at_least(str(getattr(ctx, "protocol_version", "")),
+                                                  content.RESOURCE_LINKS_SINCE):
             blocks.append(content.resource_link(endpoint, arguments))
         return types.CallToolResult(content=blocks, structured_content=result)
 
@@ -211,9 +202,8 @@ def build_server(
         except RtkError as error:
             # A bad id or a session without that file is the caller's to fix (the spec's "resource not found").
             caller = isinstance(error, ArgumentError) or error.details.get("status") == 404
-            text = shaping.clean_text(settings.in_own_words(error.message), maskable([settings.api_token]),
-                                      settings.redact_secrets)
-            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR, text) from None
+            raise MCPError(types.INVALID_PARAMS if caller else types.INTERNAL_ERROR,
+                           _error_text(error, maskable([settings.api_token]), settings)) from None
         return types.ReadResourceResult(contents=[
             types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=shaping.to_json(result))
         ])
@@ -230,9 +220,19 @@ async def _no_progress(progress: float, total: float | None = None, message: str
 
 async def _call(api: RealtimeKitClient, settings: Settings, endpoint: Endpoint, arguments: dict[str, Any],
                 report: content.Progress = _no_progress) -> dict[str, Any]:
+    return await _send(api, settings, endpoint, _checked(settings, endpoint, arguments), report)
+
+
+def _checked(settings: Settings, endpoint: Endpoint, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The values to send: the configuration is checked first (without it no call can be made), then the arguments."""
     if message := settings.missing_message():
         raise ConfigError(message)
-    values = _validate(endpoint, arguments)
+    return _validate(endpoint, arguments)
+
+
+async def _send(api: RealtimeKitClient, settings: Settings, endpoint: Endpoint, values: dict[str, Any],
+                report: content.Progress = _no_progress) -> dict[str, Any]:
+    """Send the validated ``values`` of a call, read the content it links to if asked, and shape the answer."""
     fields = values.pop(FIELDS_ARG, None) if endpoint.list_result else None  # ours, not the API's
     reading = content.take_reading(endpoint, values)  # ours too
     path_values = {name: values.pop(name, None) for name in endpoint.path_fields}
@@ -326,11 +326,14 @@ def text_of(result: types.CallToolResult) -> str:
     return "".join(block.text for block in result.content if block.type == "text")
 
 
-def _error_result(error: RtkError, secrets: list[str], redact: bool,
-                  words: Callable[[str], str] = str) -> types.CallToolResult:
-    """The error as the agent sees it: settings named in ``words``, cleaned and masked like any text, and
-    bounded in size."""
-    message = shortened(shaping.clean_text(words(error.message), secrets, redact), MAX_ERROR_CHARS)
+def _error_text(error: RtkError, secrets: list[str], settings: Settings) -> str:
+    """An error's text as the person and the agent read it: settings named as they know them, cleaned and masked."""
+    return shaping.clean_text(settings.in_own_words(error.message), secrets, settings.redact_secrets)
+
+
+def _error_result(error: RtkError, secrets: list[str], settings: Settings) -> types.CallToolResult:
+    """The error as the agent sees it (see :func:`_error_text`), bounded in size."""
+    message = shortened(_error_text(error, secrets, settings), MAX_ERROR_CHARS)
     # Machine-readable extras (status, retry_after_s) ride along as structured content.
     structured = {"error": message, **error.details} if error.details else None
     return types.CallToolResult(

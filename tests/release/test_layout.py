@@ -20,7 +20,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "config": {"catalog"},
     "api": {"catalog", "config", "sanitize"},
     "results": {"api", "catalog", "config", "reference", "sanitize"},
-    "confirmation": {"sanitize"},
+    "confirmation": {"api", "sanitize"},
     "server": {"api", "catalog", "config", "confirmation", "results", "sanitize"},
     "transport": {"config", "sanitize"},
     "sandbox": {"config", "reference"},
