@@ -92,10 +92,8 @@ def strip_invisible(text: str) -> str:
     three recommended subdivision flags (🏴󠁧󠁢󠁥󠁮󠁧󠁿). A joiner next to a letter only hides a word from a
     filter ("ig\u200dnore"), and goes.
     """
-    pattern = _invisible_runs()
-    if pattern.search(text) is None:
-        return text
-    return pattern.sub(lambda match: _kept_of_run(match.string, match.start(), match.end()), text)
+    # With no match, sub hands back ``text`` itself: no search first, which would scan it twice.
+    return _invisible_runs().sub(lambda match: _kept_of_run(match.string, match.start(), match.end()), text)
 
 
 def _kept_of_run(text: str, start: int, end: int) -> str:

@@ -166,9 +166,11 @@ def _cap(result: dict[str, Any], max_tokens: int, paging_args: dict[str, Any] | 
     # Items are sized once (a multi-megabyte list must not be re-serialised per guess); the note's
     # digits can still tip it over, so step back until the whole result fits.
     kept = fitting(items, max_tokens - estimate_tokens(to_json(cut([]))) - 8)
-    while kept and estimate_tokens(to_json(cut(items[:kept]))) > max_tokens:
+    while True:
+        out = cut(items[:kept])
+        if not kept or estimate_tokens(to_json(out)) <= max_tokens:
+            return out
         kept -= 1
-    return cut(items[:kept])
 
 
 def fitting(items: list[Any], room: int) -> int:
@@ -224,10 +226,11 @@ def _with_list(
     result: dict[str, Any], path: tuple[str, ...], kept: list[Any], *, total: int, start: int | None, selectable: bool,
 ) -> dict[str, Any]:
     """``result`` with only ``kept`` of the list at ``path``, and a note on what was left out."""
-    out = json.loads(to_json(result))  # a copy to change
-    node = out
+    # Copies of the objects on the way to the list, the only ones changed; the rest (the long list
+    # included) is shared, not copied on every guess of how many items fit.
+    out = node = dict(result)
     for key in path[:-1]:
-        node = node[key]
+        node[key] = node = dict(node[key])
     node[path[-1]] = kept
     omitted = total - len(kept)
     note: dict[str, Any] = {"field": ".".join(path), "returned": len(kept), "omitted": omitted}
