@@ -63,10 +63,11 @@ _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 #: anything that would change the request path ("..", "/", "%2f").
 _ACCOUNT_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-#: What a desktop extension's settings form calls each credential (tools/mcpb_bundle.py's USER_CONFIG):
-#: its users fill in that form, they never see environment variables.
+#: What a desktop extension's settings form calls each setting its messages name (tools/mcpb_bundle.py's
+#: USER_CONFIG): its users fill in that form, they never see environment variables.
 SETTINGS_FORM_TITLES = {"CLOUDFLARE_API_TOKEN": "Cloudflare API token",
-                        "CLOUDFLARE_ACCOUNT_ID": "Cloudflare account ID", "RTK_APP_ID": "Default app ID"}
+                        "CLOUDFLARE_ACCOUNT_ID": "Cloudflare account ID", "RTK_APP_ID": "Default app ID",
+                        "RTK_SANDBOX": "Sandbox (no account needed)"}
 
 logger = logging.getLogger("rtk_mcp")
 
@@ -255,7 +256,7 @@ class Settings:
         if self.settings_form:
             return (f"rtk-mcp is not configured: {names} {'is' if one else 'are'} empty. Fill "
                     f"{'it' if one else 'them'} in {where} ({what}), then turn the extension off and on; or turn on "
-                    "'Sandbox (no account needed)' there to try every tool offline.")
+                    f"{self._name('RTK_SANDBOX')} there to try every tool offline.")
         return (f"rtk-mcp is not configured: {names} {'is' if one else 'are'} not set (a placeholder such as `<your "
                 f"API token>` counts as not set). Set them in {where} ({what}), then restart the server; or run "
                 "`rtk-mcp --sandbox` to try every tool offline.")

@@ -6,7 +6,6 @@ conversation an assistant has with this server.
 
 import json
 import math
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -126,18 +125,15 @@ MeetingId = Annotated[PathId, FROM_LIST_MEETINGS]
 _MAX_URL_CHARS = 2048
 
 
-def _url_check(*schemes: str) -> Callable[[str], str]:
-    def check_url(value: str) -> str:
-        """An absolute URL the API will send to: one of ``schemes``, a host, nothing hidden."""
-        _check_uri(value)  # which also refuses a malformed port, or port 0
-        parts = urlsplit(value)
-        if parts.scheme.lower() not in schemes:
-            raise ValueError(f"must be an absolute {' or '.join(s + '://' for s in schemes)} URL")
-        if not parts.hostname or parts.username is not None or parts.password is not None:
-            raise ValueError("must name a host (and no user:password@)")
-        return value
-
-    return check_url
+def _check_stream_url(value: str) -> str:
+    """An absolute rtmp or rtmps URL the API will send to: a host, nothing hidden."""
+    _check_uri(value)  # which also refuses a malformed port, or port 0
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("rtmp", "rtmps"):
+        raise ValueError("must be an absolute rtmp:// or rtmps:// URL")
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        raise ValueError("must name a host (and no user:password@)")
+    return value
 
 
 def _check_uri(value: str) -> str:
@@ -169,7 +165,7 @@ def _check_uri(value: str) -> str:
 Uri = Annotated[str, AfterValidator(_check_uri), Field(json_schema_extra={"format": "uri"})]
 #: Where a recording is also streamed: the reference calls it an "RTMP URL" (``format: uri``), so
 #: rtmp or rtmps, refused before sending rather than failing once the recording runs.
-StreamUrl = Annotated[str, AfterValidator(_url_check("rtmp", "rtmps")),
+StreamUrl = Annotated[str, AfterValidator(_check_stream_url),
                       Field(json_schema_extra={"pattern": "^rtmps?://"})]
 
 

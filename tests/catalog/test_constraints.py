@@ -63,7 +63,7 @@ EVERYWHERE = {
 }
 
 #: Validators that carry out a keyword the schema states (and this test compares) rather than a rule of their own.
-_STATED_BY_KEYWORD = {"_check_uri", "_check_date_time", "check_url"}
+_STATED_BY_KEYWORD = {"_check_uri", "_check_date_time", "_check_stream_url"}
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems",
            "maxItems", "pattern", "format")
 
