@@ -24,7 +24,7 @@ from rtk_mcp.catalog import Endpoint
 from rtk_mcp.catalog.selection import SelectionError, select, split_list
 from rtk_mcp.config import COMMON, SERVE, Option, Settings, options
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main", "o200k_counter"]
 
 logger = logging.getLogger("rtk_mcp")
 
@@ -326,7 +326,7 @@ def _print_tools(endpoints: list[Endpoint], *, as_json: bool, output_schemas: bo
 def _token_cost(text: str) -> str:
     """The exact o200k count when a tokenizer is at hand (``tiktoken`` with the o200k ranks in
     ``RTK_TOKENIZER_DIR``), else the estimate the result cap uses, labelled as the upper bound it is."""
-    count = _o200k_counter()
+    count = o200k_counter(os.environ.get("RTK_TOKENIZER_DIR", ""))
     if count is not None:
         return f"{count(text)} tokens (o200k, exact)"
     from rtk_mcp.results.shaping import estimate_tokens
@@ -335,9 +335,10 @@ def _token_cost(text: str) -> str:
             "and set RTK_TOKENIZER_DIR to a folder with o200k_base.tiktoken and o200k_meta.json for the exact count)")
 
 
-def _o200k_counter() -> Callable[[str], int] | None:
-    folder = os.environ.get("RTK_TOKENIZER_DIR", "").strip()
-    if not folder:
+def o200k_counter(folder: str) -> Callable[[str], int] | None:
+    """An exact o200k counter from the BPE ranks in ``folder`` (``o200k_base.tiktoken``, ``o200k_meta.json``),
+    or ``None`` without tiktoken, or without such a folder."""
+    if not (folder := folder.strip()):
         return None
     try:
         import tiktoken
@@ -346,7 +347,7 @@ def _o200k_counter() -> Callable[[str], int] | None:
         meta = json.loads((Path(folder) / "o200k_meta.json").read_text())
         encoding = tiktoken.Encoding(name="o200k_base", pat_str=meta["pat_str"], special_tokens=meta["special_tokens"],
                                      mergeable_ranks=load_tiktoken_bpe(str(Path(folder) / "o200k_base.tiktoken")))
-    except Exception as exc:  # tiktoken missing, a broken folder: the labelled estimate instead
-        logging.getLogger("rtk_mcp").info("o200k tokenizer in RTK_TOKENIZER_DIR unavailable: %s", type(exc).__name__)
+    except Exception as exc:  # tiktoken missing, a broken folder: the caller falls back
+        logging.getLogger("rtk_mcp").info("o200k tokenizer in %s unavailable: %s", folder, type(exc).__name__)
         return None
     return lambda text: len(encoding.encode(text, disallowed_special=()))
