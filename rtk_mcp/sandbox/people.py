@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .clock import iso, parse_ts
+from .clock import iso
 from .handlers.common import new_id
 from .handlers.livestreams import start_livestream
 from .handlers.recordings import new_recording, recording_file_name
-from .handlers.sessions import announce_peer, joined, start_session
+from .handlers.sessions import announce_peer, joined, peer_leaves, start_session
 from .store import State
 
 __all__ = ["ControlError", "chat", "join", "leave", "say"]
@@ -123,8 +123,6 @@ def chat(state: State, now: datetime, meeting_id: str, who: str, text: str) -> R
 def leave(state: State, now: datetime, meeting_id: str, who: str) -> Record:
     """*who* leaves the meeting; the last to leave starts the session's keep-alive countdown."""
     session, peer, _ = _peer(state, meeting_id, who)
-    minutes = round((now - parse_ts(peer["joined_at"])).total_seconds() / 60, 2)
-    peer.update(left_at=iso(now), updated_at=iso(now), duration=minutes)
+    peer_leaves(state, session, peer, now)
     session["updated_at"] = iso(now)
-    announce_peer(state, session, peer, "meeting.participantLeft", now)
     return dict(peer)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from ..clock import parse_ts
 from .common import Call, ErrorReply, Record, Reply, new_id, ok, touch
 from .meetings import find_meeting
-from .sessions import announce_peer, joined, live_session, render_session
+from .sessions import joined, live_session, peer_leaves, render_session
 
 _A = "/{app_id}/meetings/{meeting_id}/active-session"
 
@@ -30,9 +29,7 @@ def _kick(call: Call, session: Record, chosen: Callable[[Record], bool]) -> list
     kicked = []
     for peer in joined(session):
         if chosen(peer):
-            minutes = round((call.now - parse_ts(peer["joined_at"])).total_seconds() / 60, 2)
-            peer.update(left_at=now, updated_at=now, duration=minutes)
-            announce_peer(call.state, session, peer, "meeting.participantLeft", call.now)
+            peer_leaves(call.state, session, peer, call.now)
             kicked.append({"id": peer["user_id"], "name": peer["display_name"], "created_at": peer["created_at"], "updated_at": now})
     touch(session, call.now)
     return kicked

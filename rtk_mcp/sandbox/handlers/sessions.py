@@ -87,6 +87,12 @@ def announce_peer(state: State, session: Record, peer: Record, event: str, at: d
     emit(state, at, session["_app"], event, {"meeting": meeting_object(state, session), "participant": person})
 
 
+def peer_leaves(state: State, session: Record, peer: Record, now: datetime) -> None:
+    """*peer* leaves *session* at *now*, with the minutes it spent there, and ``meeting.participantLeft`` is sent."""
+    peer.update(left_at=iso(now), updated_at=iso(now), duration=peer_minutes(peer, now))
+    announce_peer(state, session, peer, "meeting.participantLeft", now)
+
+
 def _file_link(state: State, session: Record, file_name: str) -> str:
     return f"{base_url(state)}sandbox-files/sessions/{session['id']}/{file_name}"
 
